@@ -1,0 +1,56 @@
+"""Shared plumbing for the actions: settings, KB and profile loaded once; sending replies."""
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from hotich.assistant.replies import ReplyMessage
+from hotich.commune import CommuneProfile, load_profile
+from hotich.config import Settings, load_settings
+from hotich.kb import KnowledgeBase
+from hotich.questions import log_question
+
+log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return load_settings()
+
+
+@lru_cache(maxsize=1)
+def kb() -> KnowledgeBase:
+    return KnowledgeBase.load(settings().kb_dir)
+
+
+@lru_cache(maxsize=1)
+def profile() -> CommuneProfile:
+    return load_profile(settings().commune_profile)
+
+
+def send(dispatcher: CollectingDispatcher, *messages: ReplyMessage) -> None:
+    for m in messages:
+        dispatcher.utter_message(text=m.text, buttons=[{"title": b.title, "payload": b.payload} for b in m.buttons])
+
+
+def latest(tracker: Tracker) -> tuple[str, str | None, float | None]:
+    msg: dict[str, Any] = tracker.latest_message or {}
+    intent = msg.get("intent") or {}
+    return msg.get("text") or "", intent.get("name"), intent.get("confidence")
+
+
+def entity(tracker: Tracker, name: str) -> str | None:
+    return next(tracker.get_latest_entity_values(name), None)
+
+
+def record(tracker: Tracker, outcome: str, procedure: str | None = None) -> None:
+    """Log the resident's question (redacted). Never lets a DB problem break the answer."""
+    text, intent, confidence = latest(tracker)
+    try:
+        log_question(settings().database_url, tracker.sender_id, text, intent, procedure, confidence, outcome)
+    except Exception:  # analytics must not cost the resident an answer
+        log.exception("question log failed for sender %s", tracker.sender_id)

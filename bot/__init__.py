@@ -1,0 +1,1 @@
+"""Messenger gateway: one channel-agnostic core (bot.core) and thin channel adapters."""

@@ -1,0 +1,1 @@
+"""What the assistant says, as plain Python: the Rasa actions are thin adapters around this."""

@@ -1,0 +1,77 @@
+"""Configuration from the environment (and a `.env` file, via python-dotenv).
+
+Every variable is documented in the README's "Configuration" table; keep the two in step.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _int_list(value: str) -> frozenset[int]:
+    return frozenset(int(v) for v in value.replace(" ", "").split(",") if v)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    commune_profile: Path
+    kb_dir: Path
+    rasa_url: str
+    web_host: str
+    web_port: int
+    public_web_url: str
+    telegram_token: str
+    telegram_base_url: str
+    telegram_base_file_url: str
+    telegram_mode: str
+    telegram_webhook_url: str
+    telegram_webhook_secret: str
+    telegram_webhook_port: int
+    bot_username: str
+    officer_telegram_ids: frozenset[int] = field(default_factory=frozenset)
+    staff_chat_id: int | None = None
+    upload_dir: Path = ROOT / "var" / "uploads"
+    upload_key: str = ""
+    upload_max_mb: int = 20
+    upload_max_files: int = 20
+    retention_days: int = 30
+    log_level: str = "INFO"
+
+
+def load_settings(env_file: str | os.PathLike | None = None) -> Settings:
+    """Read settings; a `.env` in the repo root is loaded first without overriding real env vars."""
+    load_dotenv(env_file or ROOT / ".env", override=False)
+    e = os.environ.get
+    staff = e("STAFF_CHAT_ID", "").strip()
+    web_port = int(e("WEB_PORT", "8080"))
+    return Settings(
+        database_url=e("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'hotich.db'}"),
+        commune_profile=Path(e("COMMUNE_PROFILE", str(ROOT / "data" / "commune" / "song_phuong.yml"))),
+        kb_dir=Path(e("KB_DIR", str(ROOT / "data" / "kb"))),
+        rasa_url=e("RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
+        web_host=e("WEB_HOST", "0.0.0.0"),
+        web_port=web_port,
+        public_web_url=e("PUBLIC_WEB_URL", f"http://localhost:{web_port}").rstrip("/"),
+        telegram_token=e("TELEGRAM_TOKEN", "").strip(),
+        telegram_base_url=e("TELEGRAM_BASE_URL", "").strip(),
+        telegram_base_file_url=e("TELEGRAM_BASE_FILE_URL", "").strip(),
+        telegram_mode=e("TELEGRAM_MODE", "polling").strip().lower(),
+        telegram_webhook_url=e("TELEGRAM_WEBHOOK_URL", "").strip(),
+        telegram_webhook_secret=e("TELEGRAM_WEBHOOK_SECRET", "").strip(),
+        telegram_webhook_port=int(e("TELEGRAM_WEBHOOK_PORT", "8443")),
+        bot_username=e("BOT_USERNAME", "hotich_songphuong_bot").lstrip("@"),
+        officer_telegram_ids=_int_list(e("OFFICER_TELEGRAM_IDS", "")),
+        staff_chat_id=int(staff) if staff else None,
+        upload_dir=Path(e("UPLOAD_DIR", str(ROOT / "var" / "uploads"))),
+        upload_key=e("UPLOAD_KEY", ""),
+        upload_max_mb=int(e("UPLOAD_MAX_MB", "20")),
+        upload_max_files=int(e("UPLOAD_MAX_FILES", "20")),
+        retention_days=int(e("RETENTION_DAYS", "30")),
+        log_level=e("LOG_LEVEL", "INFO").upper(),
+    )

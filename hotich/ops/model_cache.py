@@ -1,0 +1,71 @@
+"""Train the Rasa model only when its inputs changed.
+
+The model file is named after a SHA-256 of everything that shapes it: config.yml, domain.yml,
+the training data under nlu_data/, the custom NLU components and the text normaliser they use,
+and the Rasa version. Same inputs → same file → no retraining.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from hotich.config import ROOT
+
+RASA_VENV = Path(os.environ.get("RASA_VENV", ROOT / ".venv-rasa"))
+MODELS_DIR = Path(os.environ.get("MODELS_DIR", ROOT / "models"))
+MODEL_INPUTS = ("config.yml", "domain.yml", "nlu_data", "rasa_components", "hotich/text/normalize.py",
+                "hotich/procedures.py")
+
+
+def rasa_bin() -> Path:
+    return RASA_VENV / "bin" / "rasa"
+
+
+def _files(root: Path) -> list[Path]:
+    out: list[Path] = []
+    for name in MODEL_INPUTS:
+        p = root / name
+        if p.is_dir():
+            out += [f for f in p.rglob("*") if f.is_file() and "__pycache__" not in f.parts]
+        elif p.is_file():
+            out.append(p)
+    return sorted(out)
+
+
+def inputs_hash(root: Path = ROOT) -> str:
+    h = hashlib.sha256()
+    h.update(b"rasa==3.6.21\n")
+    for f in _files(root):
+        h.update(str(f.relative_to(root)).encode() + b"\0")
+        h.update(f.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+def model_path(root: Path = ROOT) -> Path:
+    return MODELS_DIR / f"hotich-{inputs_hash(root)}.tar.gz"
+
+
+def ensure_model(root: Path = ROOT, quiet: bool = False) -> Path:
+    """Return the trained model for the current inputs, training it first if needed."""
+    target = model_path(root)
+    if target.exists():
+        if not quiet:
+            print(f"[model] up to date: {target.name}", flush=True)
+        return target
+    MODELS_DIR.mkdir(parents=True, exist_ok=True)
+    print(f"[model] inputs changed → training {target.name} (a few minutes on 2 cores)…", flush=True)
+    cmd = [str(rasa_bin()), "train", "--config", "config.yml", "--domain", "domain.yml",
+           "--data", "nlu_data", "--out", str(MODELS_DIR), "--fixed-model-name", target.name[: -len(".tar.gz")]]
+    subprocess.run(cmd, cwd=root, check=True, env={**os.environ, "PYTHONPATH": str(root)},
+                   stdout=None if not quiet else subprocess.DEVNULL)
+    if not target.exists():
+        raise RuntimeError(f"rasa train did not produce {target}")
+    return target
+
+
+if __name__ == "__main__":
+    print(ensure_model())
+    sys.exit(0)
