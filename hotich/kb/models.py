@@ -1,0 +1,70 @@
+"""Typed, immutable view of the knowledge base (data/kb/<procedure>.yml, see docs/KB_FORMAT.md)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+# Order matters: it is the order of the topic buttons shown to residents.
+TOPICS: tuple[str, ...] = ("documents", "fee", "processing_time", "deadline", "online", "in_person")
+TOPIC_LABELS: dict[str, str] = {
+    "documents": "Giấy tờ cần chuẩn bị",
+    "fee": "Lệ phí",
+    "processing_time": "Thời gian giải quyết",
+    "deadline": "Thời hạn phải đăng ký",
+    "online": "Nộp trực tuyến",
+    "in_person": "Ai phải có mặt",
+}
+DEFAULT_CASE = "default"
+
+
+@dataclass(frozen=True)
+class TopicAnswer:
+    answer: str
+    sources: tuple[str, ...]
+    confirm: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    id: str
+    label: str
+    required: bool = False
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    title: str
+    keywords: tuple[str, ...] = ()
+    topics: dict[str, TopicAnswer] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProcedureKB:
+    """One procedure's entry: the parsed content of data/kb/<code>.yml."""
+    code: str
+    name: str
+    updated: date
+    summary: str
+    keywords: tuple[str, ...]
+    checklist: tuple[ChecklistItem, ...]
+    cases: dict[str, Case]          # file order; always contains DEFAULT_CASE
+
+    @property
+    def default(self) -> Case:
+        return self.cases[DEFAULT_CASE]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the bot says for (procedure, case, topic); render with `render_answer`."""
+    procedure: str
+    procedure_name: str
+    case: str
+    case_title: str
+    topic: str
+    text: str
+    sources: list[str]
+    updated: date
+    needs_confirmation: list[str] = field(default_factory=list)
