@@ -6,6 +6,7 @@ and the Rasa version. Same inputs → same file → no retraining.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import subprocess
@@ -56,13 +57,21 @@ def ensure_model(root: Path = ROOT, quiet: bool = False) -> Path:
             print(f"[model] up to date: {target.name}", flush=True)
         return target
     MODELS_DIR.mkdir(parents=True, exist_ok=True)
-    print(f"[model] inputs changed → training {target.name} (a few minutes on 2 cores)…", flush=True)
-    cmd = [str(rasa_bin()), "train", "--config", "config.yml", "--domain", "domain.yml",
-           "--data", "nlu_data", "--out", str(MODELS_DIR), "--fixed-model-name", target.name[: -len(".tar.gz")]]
-    subprocess.run(cmd, cwd=root, check=True, env={**os.environ, "PYTHONPATH": str(root)},
-                   stdout=None if not quiet else subprocess.DEVNULL)
-    if not target.exists():
-        raise RuntimeError(f"rasa train did not produce {target}")
+    # Test processes and `make run` may ask at once: one trains, the others wait for its file.
+    with open(MODELS_DIR / ".train.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if target.exists():
+            return target
+        print(f"[model] inputs changed → training {target.name} (a few minutes on 2 cores)…", flush=True)
+        tmp_name = f"tmp-{os.getpid()}-{target.name[: -len('.tar.gz')]}"
+        cmd = [str(rasa_bin()), "train", "--config", "config.yml", "--domain", "domain.yml",
+               "--data", "nlu_data", "--out", str(MODELS_DIR), "--fixed-model-name", tmp_name]
+        subprocess.run(cmd, cwd=root, check=True, env={**os.environ, "PYTHONPATH": str(root)},
+                       stdout=None if not quiet else subprocess.DEVNULL)
+        produced = MODELS_DIR / f"{tmp_name}.tar.gz"
+        if not produced.exists():
+            raise RuntimeError(f"rasa train did not produce {produced}")
+        produced.rename(target)   # atomic: a half-written model never carries the final name
     return target
 
 
