@@ -72,7 +72,16 @@ def ensure_model(root: Path = ROOT, quiet: bool = False) -> Path:
         if not produced.exists():
             raise RuntimeError(f"rasa train did not produce {produced}")
         produced.rename(target)   # atomic: a half-written model never carries the final name
+        _prune(keep=target)
     return target
+
+
+def _prune(keep: Path, how_many: int = 3) -> None:
+    """Keep the newest few models (switching branches back and forth stays cheap), drop the rest."""
+    models = sorted(MODELS_DIR.glob("hotich-*.tar.gz"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in models[how_many:]:
+        if old != keep:
+            old.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":
