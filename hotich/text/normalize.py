@@ -25,8 +25,9 @@ _TONE_PLACEMENT = {
 }
 _TO_LEGAL = {second: first for first, second in _TONE_PLACEMENT.items()}
 _TO_LEGAL.update({k.upper(): v.upper() for k, v in list(_TO_LEGAL.items())})
-# "quý", "quỳ": the u belongs to the consonant qu-, the tone stays on y.
-_TO_LEGAL_RE = re.compile(r"(?<![qQ])(" + "|".join(map(re.escape, _TO_LEGAL)) + ")")
+# Only at the end of a syllable do the two spellings differ: "toàn", "ngoài", "huỳnh" are
+# written one way only. "quý", "quỳ": the u belongs to the consonant qu-, the tone stays on y.
+_TO_LEGAL_RE = re.compile(r"(?<![qQ])(" + "|".join(map(re.escape, _TO_LEGAL)) + r")(?!\w)")
 
 # Token → expansion. Keys are matched on whole tokens, case-insensitively, with or without
 # diacritics (the key is folded before lookup). Keep entries unambiguous in this domain.
