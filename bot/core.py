@@ -30,6 +30,9 @@ MAX_TEXT = 2000   # longer messages are cut: nobody types more, and it bounds NL
 # A router may take over a message before it reaches Rasa (e.g. an officer owns the chat).
 # It returns None to let the message go on to Rasa, or the replies to send instead.
 Router = Callable[[IncomingMessage], Awaitable[list[OutgoingMessage] | None]]
+# Handoff hook (issue #6): a reply hook sees Rasa's replies and may replace them (a custom
+# {"handoff": "request"} payload becomes the escalation to an officer; see bot/handoff.py).
+ReplyHook = Callable[[IncomingMessage, list[OutgoingMessage]], Awaitable[list[OutgoingMessage]]]
 
 
 def start_message(start_payload: str | None) -> str:
@@ -45,6 +48,7 @@ class GatewayCore:
         self.rasa = rasa
         self.db_url = db_url
         self.routers: list[Router] = []
+        self.reply_hooks: list[ReplyHook] = []   # handoff hook (issue #6)
 
     async def handle(self, msg: IncomingMessage) -> list[OutgoingMessage]:
         """Answer one resident message. Raises RasaUnavailable when Rasa cannot answer, so the
@@ -77,6 +81,8 @@ class GatewayCore:
         if not out:
             # Rasa answers 200 with nothing when the actions server failed: treat as unavailable.
             raise RasaUnavailable("empty reply (actions server down?)")
+        for hook in self.reply_hooks:   # handoff hook (issue #6)
+            out = await hook(msg, out)
         return out
 
 
