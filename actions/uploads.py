@@ -1,13 +1,25 @@
-"""Sending papers ahead (issue #5). Until that feature lands, tell residents plainly what to do."""
+"""Sending papers ahead (issue #5): procedure → consent → checklist → submit, and erasing one's data.
+
+Thin: the tracker gives the step (button entity `upload`, or a typed yes/no after our question),
+hotich.uploads.flow does the work. Files never pass through here: the gateway receives them.
+"""
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import kb, profile, record, send
-from hotich.assistant.replies import ReplyMessage
+from actions.common import entity, kb, latest, record, send, settings
+from hotich.uploads.flow import delete_turn, find_appointment, upload_turn
+from hotich.uploads.service import UploadService
+
+
+@lru_cache(maxsize=1)
+def service() -> UploadService:
+    return UploadService.from_settings(settings(), kb())
 
 
 class ActionUploadDocuments(Action):
@@ -15,15 +27,19 @@ class ActionUploadDocuments(Action):
         return "action_upload_documents"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
-        procedure = tracker.get_slot("procedure")
-        text = ("Hiện xã chưa nhận hồ sơ gửi trước qua tin nhắn. Bạn vui lòng mang hồ sơ đến "
-                f"{profile().address} hoặc nộp trực tuyến trên Cổng Dịch vụ công.")
-        if procedure in kb().procedures():
-            items = "\n".join(f"• {c.label}" for c in kb().checklist(procedure))
-            text += f"\nGiấy tờ cho thủ tục {kb().get(procedure).name.lower()}:\n{items}"
-        send(dispatcher, ReplyMessage(text))
-        record(tracker, "answered", procedure)
-        return []
+        svc = service()
+        _, intent, _ = latest(tracker)
+        resident_id = svc.resident_for(tracker.sender_id)
+        appointment = find_appointment(svc.db_url, tracker.sender_id)
+        turn = upload_turn(svc, resident_id, entity(tracker, "upload"),
+                           entity(tracker, "procedure") or tracker.get_slot("procedure"),
+                           intent=intent, prompt=tracker.get_slot("upload_prompt"), appointment=appointment)
+        send(dispatcher, *turn.messages)
+        record(tracker, "answered", turn.procedure)
+        events = [SlotSet("upload_prompt", turn.prompt), SlotSet("fallback_count", 0.0)]
+        if turn.procedure:
+            events.append(SlotSet("procedure", turn.procedure))
+        return events
 
 
 class ActionDeleteMyData(Action):
@@ -31,7 +47,11 @@ class ActionDeleteMyData(Action):
         return "action_delete_my_data"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
-        send(dispatcher, ReplyMessage("Hiện xã chưa lưu giấy tờ nào bạn gửi qua tin nhắn. "
-                                      "Nếu cần hỗ trợ về dữ liệu cá nhân, bạn vui lòng liên hệ cán bộ xã."))
+        svc = service()
+        _, intent, _ = latest(tracker)
+        resident_id = svc.resident_for(tracker.sender_id)
+        turn = delete_turn(svc, resident_id, entity(tracker, "upload"), intent=intent,
+                           prompt=tracker.get_slot("upload_prompt"))
+        send(dispatcher, *turn.messages)
         record(tracker, "answered")
-        return []
+        return [SlotSet("upload_prompt", turn.prompt), SlotSet("fallback_count", 0.0)]
