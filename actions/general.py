@@ -51,15 +51,13 @@ class ActionFallback(Action):
         misses = int(tracker.get_slot("fallback_count") or 0) + 1
         send(dispatcher, general.fallback(profile(), misses))
         record(tracker, "fallback")
+        if misses >= 2:   # handoff hook (issue #6): the second miss in a row escalates by itself
+            from actions.handoff import request_handoff
+
+            request_handoff(dispatcher, tracker.get_slot("procedure"), "fallback")
+            misses = 0
         # Revert the user turn so a misunderstood message does not steer the dialogue policy.
         return [UserUtteranceReverted(), SlotSet("fallback_count", float(misses))]
 
 
-class ActionTalkToOfficer(Action):
-    def name(self) -> str:
-        return "action_talk_to_officer"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
-        send(dispatcher, general.officer_contact(profile()))
-        record(tracker, "answered")
-        return [SlotSet("fallback_count", 0.0)]
+# action_talk_to_officer lives in actions/handoff.py (issue #6: live hand-off to the officer).
