@@ -26,3 +26,17 @@ async def test_officer_gets_scan_table_and_chart_resident_does_not(sqlite_url):
 def test_days_argument_is_bounded():
     assert parse_days([]) == 30 and parse_days(["7"]) == 7 and parse_days(["abc"]) == 30
     assert parse_days(["100000"]) == 366 and parse_days(["-3"]) == 1
+
+
+async def test_redelivered_officer_command_answers_once(sqlite_url):
+    async with harness(sqlite_url, officer_telegram_ids=frozenset({OFFICER})) as h:
+        update = await h.tg.push_message(OFFICER, "/thongke 3")
+        await h.tg.wait_messages(OFFICER, 2)
+        await h.tg.wait_idle()
+        await h.tg.redeliver(update)
+        await h.quiet()
+        assert len(h.tg.messages_to(OFFICER)) == 2
+        await h.say("/thongke 1", user=OFFICER, expect=2)          # a new command still works
+        await h.quiet()
+        captions = [m.get("caption") for m in h.tg.messages_to(OFFICER) if m.get("photo")]
+        assert captions == ["Lượt quét mã QR, 3 ngày gần nhất", "Lượt quét mã QR, 1 ngày gần nhất"]

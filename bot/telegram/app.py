@@ -77,7 +77,7 @@ class TelegramChannel:
         self.uploads = attach_uploads(self)
         self.app.add_handler(TypeHandler(Update, self.adapter.on_update))
         register_officer_booking(self.app, self.adapter, settings)   # issue #4: /lichhen, /dongcua, reminders
-        register_officer_stats(self.app, settings)                   # issue #7: /thongke
+        register_officer_stats(self.app, self.adapter, settings)                 # issue #7: /thongke
         self.app.add_error_handler(_on_error)
         self.secret = settings.telegram_webhook_secret or secrets.token_urlsafe(32)
         self._site_runner: web.AppRunner | None = None

@@ -60,3 +60,22 @@ class UpdateDedup:
         with session_scope(self.db_url) as s:
             res = s.execute(delete(TelegramUpdate).where(TelegramUpdate.received_at < utcnow() - self.keep))
             return res.rowcount or 0
+
+
+def exactly_once(dedup: UpdateDedup, callback):
+    """Wrap a handler that runs before the resident adapter (officer commands, group < 0) so a
+    redelivered update does not act twice: it claims the update like the adapter does."""
+    import asyncio
+
+    from telegram.ext import ApplicationHandlerStop
+
+    async def wrapper(update, context):
+        bot_id = context.bot.id
+        if not await asyncio.to_thread(dedup.claim, bot_id, update.update_id):
+            raise ApplicationHandlerStop
+        try:
+            await callback(update, context)
+        finally:
+            await asyncio.to_thread(dedup.done, bot_id, update.update_id)
+
+    return wrapper

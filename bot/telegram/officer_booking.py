@@ -16,6 +16,7 @@ from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop, CommandHandler, ContextTypes, filters
 
 from bot import reminders
+from bot.telegram.dedup import exactly_once
 from bot.messages import OutgoingMessage
 from hotich.booking import officer
 from hotich.booking.clock import clock_from_env
@@ -54,8 +55,9 @@ def register(app: Application, adapter, settings: Settings) -> None:
         raise ApplicationHandlerStop
 
     if only_officers is not None:
-        app.add_handler(CommandHandler("lichhen", lichhen, filters=only_officers), group=GROUP)
-        app.add_handler(CommandHandler("dongcua", dongcua, filters=only_officers), group=GROUP)
+        once = adapter.dedup
+        app.add_handler(CommandHandler("lichhen", exactly_once(once, lichhen), filters=only_officers), group=GROUP)
+        app.add_handler(CommandHandler("dongcua", exactly_once(once, dongcua), filters=only_officers), group=GROUP)
 
     async def push(user_id: str, messages: list[OutgoingMessage]) -> bool:
         bot = getattr(adapter, "bot", None)

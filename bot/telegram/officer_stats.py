@@ -13,6 +13,7 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationHandlerStop, CommandHandler, ContextTypes, filters
 
+from bot.telegram.dedup import exactly_once
 from hotich.commune import load_profile
 from hotich.config import Settings
 from hotich.qr.chart import write_chart
@@ -30,7 +31,7 @@ def parse_days(args: list[str]) -> int:
         return 30
 
 
-def register(app: Application, settings: Settings) -> None:
+def register(app: Application, adapter, settings: Settings) -> None:
     ids = settings.officer_telegram_ids
     if not ids:
         return
@@ -53,4 +54,5 @@ def register(app: Application, settings: Settings) -> None:
         raise ApplicationHandlerStop
 
     only_officers = filters.User(user_id=list(ids)) & filters.ChatType.PRIVATE
-    app.add_handler(CommandHandler("thongke", thongke, filters=only_officers), group=GROUP)
+    app.add_handler(CommandHandler("thongke", exactly_once(adapter.dedup, thongke), filters=only_officers),
+                    group=GROUP)
