@@ -13,6 +13,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import entity, kb, latest, record, send, settings
+from actions.booking import service as booking_service
 from hotich.uploads.flow import delete_turn, find_appointment, upload_turn
 from hotich.uploads.service import UploadService
 
@@ -49,9 +50,8 @@ class ActionDeleteMyData(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
         svc = service()
         _, intent, _ = latest(tracker)
-        resident_id = svc.resident_for(tracker.sender_id)
-        turn = delete_turn(svc, resident_id, entity(tracker, "upload"), intent=intent,
-                           prompt=tracker.get_slot("upload_prompt"))
+        turn = delete_turn(svc, tracker.sender_id, entity(tracker, "upload"), intent=intent,
+                           prompt=tracker.get_slot("upload_prompt"), bookings=booking_service())
         send(dispatcher, *turn.messages)
         record(tracker, "answered")
         return [SlotSet("upload_prompt", turn.prompt), SlotSet("fallback_count", 0.0)]

@@ -144,6 +144,9 @@ class UploadGateway:
 
     async def purge_once(self) -> None:
         await asyncio.to_thread(self.service.purge)
+        # Same schedule, same retention period for messages relayed to/from the officer.
+        from hotich.privacy.erase import purge_old_handoff_messages
+        await asyncio.to_thread(purge_old_handoff_messages, self.service.db_url, self.service.retention.days)
 
 
 def svc_off_text() -> str:

@@ -286,8 +286,17 @@ def test_dialogue_turns_consent_typed_yes_and_appointment_link(svc, db_url):
     assert len(svc.draft(other).files) == 1
 
     # erase: asked, a typed "có" confirms
-    turn = delete_turn(svc, rid, None)
+    sender = svc_sender(svc, rid)
+    turn = delete_turn(svc, sender, None)
     assert "1 hồ sơ" in turn.messages[0].text
-    turn = delete_turn(svc, rid, None, intent="affirm", prompt=turn.prompt)
+    turn = delete_turn(svc, sender, None, intent="affirm", prompt=turn.prompt)
     assert "Đã xóa toàn bộ" in turn.messages[0].text and svc.summary(rid) == (0, 0, False)
-    assert "không có gì để xóa" in delete_turn(svc, rid, None).messages[0].text
+    assert "không có gì để xóa" in delete_turn(svc, sender, None).messages[0].text
+
+
+def svc_sender(svc, resident_id: int) -> str:
+    from hotich.db.models import Resident
+    from hotich.db.session import session_scope
+    with session_scope(svc.db_url) as s:
+        r = s.get(Resident, resident_id)
+        return f"{r.channel}:{r.channel_user_id}"

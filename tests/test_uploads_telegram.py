@@ -118,7 +118,7 @@ class FlowRasa:
             turn = await asyncio.to_thread(upload_turn, svc, rid, ents.get("upload"),
                                            ents.get("procedure") or slots.get("procedure"))
         elif intent == "delete_my_data":
-            turn = await asyncio.to_thread(delete_turn, svc, rid, ents.get("upload"))
+            turn = await asyncio.to_thread(delete_turn, svc, sender, ents.get("upload"))
         else:
             return web.json_response([{"text": "Xin chào!"}])
         if turn.procedure:

@@ -186,22 +186,32 @@ def review_result(svc: UploadService, view: SubmissionView) -> ReplyMessage:
 
 # ---------------------------------------------------------------------------- deletion
 
-def delete_question(subs: int, files: int) -> ReplyMessage:
-    return ReplyMessage(f"Xã đang lưu {files} tệp giấy tờ trong {subs} hồ sơ gửi trước của bạn, cùng với "
-                        "thông tin bạn đã đồng ý lưu trữ. Bạn muốn xóa toàn bộ ngay bây giờ? "
+def _held(report) -> str:
+    parts = [(report.files, "tệp giấy tờ"), (report.submissions, "hồ sơ gửi trước"), (report.bookings, "lịch hẹn"),
+             (report.questions, "câu hỏi đã ghi nhận"), (report.officer_messages, "tin nhắn trao đổi với cán bộ"),
+             (report.queued, "tin nhắn chờ trả lời")]
+    return ", ".join(f"{n} {label}" for n, label in parts if n)
+
+
+def delete_question(report) -> ReplyMessage:
+    held = _held(report)
+    return ReplyMessage(f"Xã đang lưu của bạn: {held or 'thông tin bạn đã đồng ý lưu trữ'}. "
+                        "Bạn muốn xóa toàn bộ ngay bây giờ? Lịch hẹn sắp tới cũng sẽ bị hủy. "
                         "Việc xóa không thể hoàn tác.",
                         [ReplyButton("Xóa toàn bộ", intent_payload(DELETE, upload="yes")),
                          ReplyButton("Không xóa", intent_payload(DELETE, upload="keep"))])
 
 
 def nothing_stored() -> ReplyMessage:
-    return ReplyMessage("Xã không lưu giấy tờ nào bạn gửi qua tin nhắn, nên không có gì để xóa. "
+    return ReplyMessage("Xã không lưu giấy tờ, lịch hẹn hay tin nhắn nào của bạn, nên không có gì để xóa. "
                         "Nếu cần hỗ trợ thêm về dữ liệu cá nhân, bạn liên hệ cán bộ xã.")
 
 
-def deleted(files: int, subs: int) -> ReplyMessage:
-    return ReplyMessage(f"Đã xóa toàn bộ dữ liệu giấy tờ của bạn: {files} tệp, {subs} hồ sơ và thông tin đồng ý "
-                        "lưu trữ. Tệp đã bị xóa khỏi máy chủ của xã, không thể khôi phục.")
+def deleted(report) -> ReplyMessage:
+    held = _held(report)
+    return ReplyMessage("Đã xóa toàn bộ dữ liệu cá nhân của bạn"
+                        + (f": {held}" if held else "") + ", cùng thông tin đồng ý lưu trữ. "
+                        "Tệp đã bị xóa khỏi máy chủ của xã, không thể khôi phục.")
 
 
 def kept() -> ReplyMessage:

@@ -114,19 +114,24 @@ def upload_turn(svc: UploadService, resident_id: int, step: str | None, procedur
     return Turn([dialogue.checklist(svc, view)], proc)
 
 
-def delete_turn(svc: UploadService, resident_id: int, step: str | None, intent: str | None = None,
-                prompt: str | None = None) -> Turn:
+def delete_turn(svc: UploadService, sender_id: str, step: str | None, intent: str | None = None,
+                prompt: str | None = None, bookings=None) -> Turn:
+    """"Xóa dữ liệu của tôi": say what is held, ask once, then erase everything personal
+    (papers, appointments, questions, officer chat) through hotich.privacy.erase."""
+    from hotich.privacy.erase import count_personal_data, erase_resident_data
+
     if step is None and intent in ("affirm", "deny") and prompt == P_DELETE:
         step = "yes" if intent == "affirm" else "keep"
     if step == "keep":
         return Turn([dialogue.kept()])
     if step == "yes":
-        report = svc.delete_all_for_resident(resident_id)
-        return Turn([dialogue.deleted(report.files, report.submissions)])
-    subs, files, consent = svc.summary(resident_id)
-    if not subs and not consent:
+        return Turn([dialogue.deleted(erase_resident_data(svc.db_url, sender_id, svc, bookings))])
+    held = count_personal_data(svc.db_url, sender_id, svc, bookings)
+    rid = svc.resident_for(sender_id, create=False)
+    consent = bool(rid is not None and svc.summary(rid)[2])
+    if held.total == 0 and not consent:
         return Turn([dialogue.nothing_stored()])
-    return Turn([dialogue.delete_question(subs, files)], prompt=P_DELETE)
+    return Turn([dialogue.delete_question(held)], prompt=P_DELETE)
 
 
 def dialogue_off() -> str:
