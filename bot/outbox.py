@@ -23,7 +23,7 @@ import asyncio
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Awaitable, Callable
 
 from sqlalchemy import func, select, update
@@ -37,10 +37,16 @@ from hotich.db.session import session_scope
 
 log = logging.getLogger(__name__)
 
+
+def _aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes for timezone-aware columns; they are UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
 # A message Rasa keeps failing on while it answers other messages (e.g. a button whose action
 # says nothing) is answered with EMPTY_TEXT after this many tries, so it cannot block the resident.
 MAX_ATTEMPTS_WHILE_UP = 3
-RASA_UP_WINDOW_S = 60.0     # "Rasa answers other messages" = it answered one this recently
+# "Rasa answers other messages" = it answered one *after* this message was queued. A success
+# from before the outage proves nothing (that is how a queued message got lost during a restart).
 
 # (user_id, answers) → True when the resident got them. Raising or returning False keeps them
 # for a later attempt.
@@ -148,7 +154,7 @@ class Outbox:
         self._locks: dict[str, asyncio.Lock] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
-        self._last_ok = float("-inf")    # loop time Rasa last answered a message
+        self._last_ok_at: datetime | None = None    # when Rasa last answered a message
 
     # -- adapters ---------------------------------------------------------------------------
 
@@ -161,7 +167,7 @@ class Outbox:
             except RasaUnavailable:
                 await self._enqueue(msg)
                 raise
-            self._last_ok = asyncio.get_running_loop().time()
+            self._last_ok_at = datetime.now(timezone.utc)
             if self._waiting:
                 self._wake.set()   # Rasa answers again: retry the queue now, not at the next tick
             return replies
@@ -256,10 +262,10 @@ class Outbox:
                                   metadata={"queued": True})
             try:
                 answers = await self.core.handle(msg)
-                self._last_ok = asyncio.get_running_loop().time()
+                self._last_ok_at = datetime.now(timezone.utc)
             except RasaUnavailable:
                 attempts = await asyncio.to_thread(_count_attempt, self.db_url, row.id)
-                rasa_up = asyncio.get_running_loop().time() - self._last_ok < RASA_UP_WINDOW_S
+                rasa_up = self._last_ok_at is not None and self._last_ok_at > _aware(row.created_at)
                 if not (rasa_up and attempts >= MAX_ATTEMPTS_WHILE_UP):
                     raise
                 # Rasa answers others but never this one: say so instead of blocking the queue.

@@ -77,7 +77,9 @@ class FakeTelegram:
         self.webhook: dict[str, Any] | None = None
         self._pending: list[dict[str, Any]] = []           # updates not yet confirmed
         self._redeliver: list[dict[str, Any]] = []         # updates to send again regardless of offset
-        self._update_ids = itertools.count(1000)
+        # Telegram's update ids only grow for a bot; several fakes in one test session share the
+        # gateway's dedup table, so each fake starts where no earlier one can have been.
+        self._update_ids = itertools.count(int(time.time() * 1000) % 2_000_000_000)
         self._message_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
         self._changed: asyncio.Condition | None = None
