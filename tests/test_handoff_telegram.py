@@ -9,6 +9,8 @@ topic; outside hours the resident is told when to expect an answer.
 """
 from __future__ import annotations
 
+from tests.fake_rasa import RasaServer
+
 import asyncio
 import dataclasses
 import json
@@ -28,7 +30,6 @@ from hotich.commune import load_profile
 from hotich.config import load_settings
 from hotich.handoff import audit, ownership
 from hotich.handoff.hours import load_officer_hours
-from hotich.ops.stack import free_port
 from tests.fake_telegram import FakeTelegram
 
 RESIDENT = 601
@@ -39,31 +40,20 @@ OPEN = datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)        # Tuesday 09:00 i
 CLOSED_AT = datetime(2026, 12, 5, 12, 0, tzinfo=timezone.utc)  # Saturday 19:00
 
 
-class RasaStandIn:
+class RasaStandIn(RasaServer):
     """REST webhook + GET tracker + POST tracker/events, with slots and an active form."""
 
     def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.received: list[tuple[str, str]] = []
+        super().__init__()
         self.events: dict[str, list[dict]] = {}
         self.slots: dict[str, dict] = {}
         self.loops: dict[str, str | None] = {}
         self.posted: dict[str, list[list[dict]]] = {}
-        self._runner: web.AppRunner | None = None
 
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_post("/webhooks/rest/webhook", self._webhook)
+    def routes(self, app: web.Application) -> None:
+        super().routes(app)
         app.router.add_get("/conversations/{sender}/tracker", self._tracker)
         app.router.add_post("/conversations/{sender}/tracker/events", self._events)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
 
     def messages_of(self, sender: str) -> list[str]:
         return [m for s, m in self.received if s == sender]

@@ -30,6 +30,7 @@ from hotich.db.base import utcnow
 from hotich.db.models import PendingMessage, QrScan, Resident, TelegramCallback, TelegramUpdate
 from hotich.db.session import session_scope
 from hotich.ops.stack import free_port
+from tests.fake_rasa import RasaServer
 from tests.fake_telegram import FakeTelegram
 
 ALICE = 501
@@ -46,27 +47,12 @@ def overview_buttons(proc: str) -> list[dict]:
             {"title": "Gửi trước hồ sơ (đã ly hôn)", "payload": LONG_PAYLOAD}]
 
 
-class FakeRasa:
+class FakeRasa(RasaServer):
     """Rasa's REST channel, answering from a fixed script; can go down and come back."""
 
     def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.received: list[tuple[str, str]] = []
+        super().__init__()
         self.delay = 0.0
-        self._runner: web.AppRunner | None = None
-
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_post("/webhooks/rest/webhook", self._webhook)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
 
     def messages(self) -> list[str]:
         return [m for _, m in self.received]

@@ -5,6 +5,8 @@ actions/uploads.py calls), so button presses go the whole way: Telegram → gate
 """
 from __future__ import annotations
 
+from tests.fake_rasa import RasaServer
+
 import asyncio
 import itertools
 import json
@@ -22,7 +24,6 @@ from bot.uploads import UploadGateway, set_gateway
 from hotich.config import load_settings
 from hotich.db.models import UploadFile
 from hotich.db.session import session_scope
-from hotich.ops.stack import free_port
 from hotich.uploads.flow import delete_turn, upload_turn
 from hotich.uploads.storage import new_key
 from tests.fake_telegram import FakeTelegram, _decode
@@ -86,25 +87,13 @@ class UploadFakeTelegram(FakeTelegram):
             "inline_keyboard", []) for b in row]
 
 
-class FlowRasa:
+class FlowRasa(RasaServer):
     """Plays Rasa's REST webhook for the upload intents by running the real dialogue turn."""
 
     def __init__(self, gateway: UploadGateway) -> None:
         self.gateway = gateway
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        super().__init__()
         self.slots: dict[str, dict] = {}
-        self._runner: web.AppRunner | None = None
-
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_post("/webhooks/rest/webhook", self._webhook)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
-
-    async def stop(self) -> None:
-        await self._runner.cleanup()
 
     async def _webhook(self, request: web.Request) -> web.Response:
         body = await request.json()

@@ -20,33 +20,18 @@ from bot.rasa_client import RasaClient
 from bot.web.app import create_web_app
 from hotich.db.models import PendingMessage, QrScan, Resident
 from hotich.db.session import session_scope
-from hotich.ops.stack import free_port
+from tests.fake_rasa import RasaServer
 
 SESSION = "test-session_0001"
 GREETING = "Xin chào! Mình là trợ lý hộ tịch.\nBạn muốn hỏi thủ tục nào?"
 
 
-class FakeRasa:
+class FakeRasa(RasaServer):
     """Answers like Rasa's REST channel; can be stopped and started again on the same port."""
 
     def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.received: list[tuple[str, str]] = []
+        super().__init__()
         self.actions_down = False
-        self._runner: web.AppRunner | None = None
-
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_post("/webhooks/rest/webhook", self._webhook)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
 
     async def _webhook(self, request: web.Request) -> web.Response:
         body = await request.json()
