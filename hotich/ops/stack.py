@@ -117,7 +117,32 @@ class Stack:
             self.stop(name)
 
 
+def _ensure_upload_key() -> None:
+    """First run without UPLOAD_KEY: make one and keep it in var/upload.key (0600), so papers can
+    be sent ahead out of the box. Production sets UPLOAD_KEY in its environment instead; losing
+    this file means the stored papers can no longer be read (they expire anyway)."""
+    if os.environ.get("UPLOAD_KEY"):
+        return
+    from hotich.uploads.storage import new_key
+
+    key_file = ROOT / "var" / "upload.key"
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(new_key())
+        print(f"[setup] UPLOAD_KEY not set: generated {key_file} (set UPLOAD_KEY in production)", flush=True)
+    os.environ["UPLOAD_KEY"] = key_file.read_text().strip()
+
+
+def _raise_interrupt(*_args) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    # `docker stop`, systemd and `kill` send SIGTERM: stop the three processes as Ctrl-C does.
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    _ensure_upload_key()
     settings = load_settings()
     from hotich.db.migrate import upgrade
 
