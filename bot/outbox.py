@@ -28,6 +28,7 @@ from typing import Awaitable, Callable
 
 from sqlalchemy import func, select, update
 
+from bot.background import BackgroundJob
 from bot.core import EMPTY_TEXT, GatewayCore, start_message
 from bot.messages import IncomingMessage, OutgoingMessage
 from bot.rasa_client import RasaUnavailable
@@ -142,7 +143,9 @@ def _decode(row: PendingMessage) -> QueuedReply:
 
 # ---------------------------------------------------------------------------- the outbox
 
-class Outbox:
+class Outbox(BackgroundJob):
+    job_name = "outbox-retry"
+
     def __init__(self, core: GatewayCore, db_url: str, retry_interval_s: float = 5.0) -> None:
         self.core = core
         self.db_url = db_url
@@ -153,7 +156,6 @@ class Outbox:
         self._waiting: dict[str, int] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
         self._last_ok_at: datetime | None = None    # when Rasa last answered a message
 
     # -- adapters ---------------------------------------------------------------------------
@@ -199,19 +201,6 @@ class Outbox:
         return await asyncio.to_thread(_count_unanswered, self.db_url, sender)
 
     # -- background retry -------------------------------------------------------------------
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="outbox-retry")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
 
     async def retry_once(self) -> int:
         """One retry round: answer queued messages while Rasa answers, push answers to the channels

@@ -16,6 +16,7 @@ import os
 import uuid
 from typing import Awaitable, Callable
 
+from bot.background import BackgroundJob
 from bot.messages import Button, OutgoingMessage
 from hotich.assistant.replies import ReplyMessage
 from hotich.booking import reminders as rem
@@ -65,7 +66,9 @@ def default_send(db_url: str) -> Send:
     return send
 
 
-class NoticeSender:
+class NoticeSender(BackgroundJob):
+    job_name = "booking-notices"
+
     def __init__(self, db_url: str, profile: CommuneProfile, checklist_for: Callable[[str], list[str]],
                  send: Send, clock: Clock | None = None, interval_s: float = 30.0) -> None:
         self.db_url = db_url
@@ -75,7 +78,6 @@ class NoticeSender:
         self.clock = clock or clock_from_env()
         self.interval_s = interval_s
         self.worker = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        self._task: asyncio.Task | None = None
         self._last_purge = None
 
     async def run_once(self) -> int:
@@ -116,18 +118,8 @@ class NoticeSender:
                 log.exception("notice sender round failed")
             await asyncio.sleep(self.interval_s)
 
-    def start(self) -> asyncio.Task:
-        self._task = asyncio.create_task(self._loop(), name="booking-notices")
-        return self._task
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
-            self._task = None
+    async def _run(self) -> None:
+        await self._loop()
 
 
 def start_notice_sender(settings, profile: CommuneProfile) -> NoticeSender:

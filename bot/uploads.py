@@ -15,6 +15,7 @@ import json
 import logging
 from typing import Awaitable, Callable
 
+from bot.background import BackgroundJob
 from bot.messages import Button, OutgoingMessage
 from hotich.assistant.replies import ReplyMessage
 from hotich.config import Settings, load_settings
@@ -154,7 +155,7 @@ def svc_off_text() -> str:
             "của xã.")
 
 
-class UploadTasks:
+class UploadTasks(BackgroundJob):
     """Officer notifications (every `notify_s`) and the retention purge (every `purge_s`, and once at
     start: a purge missed while the gateway was down happens at the next start)."""
 
@@ -162,20 +163,6 @@ class UploadTasks:
         self.gateway = gateway
         self.notify_s = notify_s
         self.purge_s = purge_s
-        self._task: asyncio.Task | None = None
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="uploads-tasks")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
