@@ -5,7 +5,8 @@
 
 # ---------- Rasa: NLU + dialogue ----------
 FROM python:3.10-slim AS rasa
-ENV PIP_NO_CACHE_DIR=1 PYTHONUNBUFFERED=1
+# PYTHONPATH: the custom NLU components (rasa_components/) import hotich.text from /app.
+ENV PIP_NO_CACHE_DIR=1 PYTHONUNBUFFERED=1 PYTHONPATH=/app
 WORKDIR /app
 RUN pip install "uv" && uv pip install --system "rasa==3.6.21" "psycopg2-binary>=2.9,<3"
 # Only what the model is made of (see hotich/ops/model_cache.py MODEL_INPUTS).
