@@ -12,6 +12,7 @@ import signal
 import threading
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -127,3 +128,22 @@ def chat_fixture():
     """`chat(stack, session_id, text | payload= | start=)` → (status, body)."""
     return chat
 
+
+
+@contextmanager
+def gateway_on_fake_telegram(stack: Stack, fake, **extra_env: str):
+    """Restart the stack's gateway with Telegram on, pointed at a fake Bot API server (plus any
+    extra settings); put the original web-only gateway back afterwards for the other e2e tests."""
+    saved = dict(stack.env)
+    stack.stop("gateway")
+    stack.env.update({"TELEGRAM_TOKEN": fake.token, "TELEGRAM_BASE_URL": fake.base_url,
+                      "TELEGRAM_BASE_FILE_URL": fake.base_file_url, "TELEGRAM_MODE": "polling", **extra_env})
+    try:
+        stack.start_gateway()
+        fake.wait_for(lambda: fake.calls_of("getUpdates"), 30)
+        yield fake
+    finally:
+        stack.stop("gateway")
+        stack.env.clear()
+        stack.env.update(saved)
+        stack.start_gateway()

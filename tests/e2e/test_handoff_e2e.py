@@ -18,6 +18,7 @@ import pytest
 from bot.handoff import HAND_BACK_TEXT
 from hotich.handoff import audit, ownership
 from hotich.text.normalize import fold
+from tests.e2e.conftest import gateway_on_fake_telegram
 from tests.fake_telegram import ThreadedFakeTelegram
 
 pytestmark = pytest.mark.e2e
@@ -29,22 +30,11 @@ NAMES = {OFFICER_A: ("Chị Lan", "lan_tp"), OFFICER_B: ("Anh Minh", "minh_ht"),
 
 @pytest.fixture(scope="module")
 def tg(stack):
-    saved = dict(stack.env)
     with ThreadedFakeTelegram() as fake:
         fake.add_forum(STAFF, members={o: {"first_name": n, "username": u} for o, (n, u) in NAMES.items()})
-        stack.stop("gateway")
-        stack.env.update({"TELEGRAM_TOKEN": fake.token, "TELEGRAM_BASE_URL": fake.base_url,
-                          "TELEGRAM_BASE_FILE_URL": fake.base_file_url, "TELEGRAM_MODE": "polling",
-                          "STAFF_CHAT_ID": str(STAFF), "OFFICER_TELEGRAM_IDS": f"{OFFICER_A},{OFFICER_B}"})
-        try:
-            stack.start_gateway()
-            fake.wait_for(lambda: fake.calls_of("getUpdates"), 30)
+        with gateway_on_fake_telegram(stack, fake, STAFF_CHAT_ID=str(STAFF),
+                                      OFFICER_TELEGRAM_IDS=f"{OFFICER_A},{OFFICER_B}"):
             yield fake
-        finally:
-            stack.stop("gateway")
-            stack.env.clear()
-            stack.env.update(saved)
-            stack.start_gateway()
 
 
 def settle(tg, chat_id: int, before: int, timeout: float = 60) -> list[dict]:

@@ -18,6 +18,7 @@ from bot.telegram.handlers import QUEUED_HEADER
 from hotich.db.models import QrScan
 from hotich.db.session import session_scope
 from hotich.text.normalize import fold
+from tests.e2e.conftest import gateway_on_fake_telegram
 from tests.fake_telegram import ThreadedFakeTelegram
 
 pytestmark = pytest.mark.e2e
@@ -27,22 +28,9 @@ SETTLE_S = 3.0
 
 @pytest.fixture(scope="module")
 def tg(stack):
-    """The stack's gateway restarted with Telegram on, pointed at a fake Bot API server; the
-    original gateway (web chat only) is put back afterwards for the other e2e tests."""
-    saved = dict(stack.env)
-    with ThreadedFakeTelegram() as fake:
-        stack.stop("gateway")
-        stack.env.update({"TELEGRAM_TOKEN": fake.token, "TELEGRAM_BASE_URL": fake.base_url,
-                          "TELEGRAM_BASE_FILE_URL": fake.base_file_url, "TELEGRAM_MODE": "polling"})
-        try:
-            stack.start_gateway()
-            fake.wait_for(lambda: fake.calls_of("getUpdates"), 30)
-            yield fake
-        finally:
-            stack.stop("gateway")
-            stack.env.clear()
-            stack.env.update(saved)
-            stack.start_gateway()
+    """The stack's gateway restarted with Telegram on, pointed at a fake Bot API server."""
+    with ThreadedFakeTelegram() as fake, gateway_on_fake_telegram(stack, fake):
+        yield fake
 
 
 def buttons_of(msg: dict) -> list[dict]:
