@@ -7,10 +7,13 @@ RASA_VENV ?= .venv-rasa
 # Rasa 3.6 runs only on Python 3.10; the gateway and actions server on 3.11+.
 PY310 ?= $(shell PYENV_VERSION=3.10.13 pyenv which python3.10 2>/dev/null || command -v python3.10)
 PY311 ?= $(shell PYENV_VERSION=3.11.7 pyenv which python3.11 2>/dev/null || command -v python3.11 || command -v python3)
-UV    ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# uv from PATH, else the binary of the `uv` package of the 3.11 interpreter (pip installs it there
+# when missing; a fresh pyenv does not always expose a new binary on PATH until a rehash).
+# Recursive (=): looked up again after `uv-available` has installed it.
+UV = $(shell command -v uv 2>/dev/null || $(PY311) -c "import uv; print(uv.find_uv_bin())" 2>/dev/null || echo uv)
 APP_PY := $(APP_VENV)/bin/python
 
-.PHONY: help deps run test train validate test-stories bench-nlu bench-latency bench-booking qr stats clean
+.PHONY: help uv-available deps run test train validate test-stories bench-nlu bench-latency bench-booking qr stats clean
 
 help:
 	@echo "make run            start actions server :5055, Rasa :5005 and the gateway (web chat :8080, Telegram if TELEGRAM_TOKEN)"
@@ -21,12 +24,11 @@ help:
 	@echo "make bench-booking  booking throughput and p95 for 200 concurrent residents (SQLite, PostgreSQL)"
 	@echo "make qr             QR codes and A4 posters for every board into qr_out/"
 
-$(UV):
-	@echo "[setup] installing uv"
-	$(PY311) -m pip install --quiet --user uv || $(PY311) -m pip install --quiet uv
+uv-available:
+	@$(UV) --version >/dev/null 2>&1 || { echo "[setup] installing uv"; $(PY311) -m pip install --quiet uv; }
 
 # The app venv is rebuilt when pyproject.toml changes.
-$(APP_VENV)/.installed: pyproject.toml | $(UV)
+$(APP_VENV)/.installed: pyproject.toml | uv-available
 	@echo "[setup] app environment ($(APP_VENV), Python 3.11)"
 	@test -x $(APP_PY) || $(UV) venv --quiet -p $(PY311) $(APP_VENV)
 	VIRTUAL_ENV=$(APP_VENV) $(UV) pip install --quiet -e ".[test]"
@@ -34,7 +36,7 @@ $(APP_VENV)/.installed: pyproject.toml | $(UV)
 
 # Rasa in its own venv; hotich is installed without dependencies so the NLU pipeline can import
 # hotich.text (pure Python) and not drag SQLAlchemy 2 into Rasa's SQLAlchemy 1.4 world.
-$(RASA_VENV)/.installed: | $(UV)
+$(RASA_VENV)/.installed: | uv-available
 	@echo "[setup] Rasa environment ($(RASA_VENV), Python 3.10, rasa==3.6.21)"
 	@test -x $(RASA_VENV)/bin/python || $(UV) venv --quiet -p $(PY310) $(RASA_VENV)
 	VIRTUAL_ENV=$(RASA_VENV) $(UV) pip install --quiet "rasa==3.6.21"
