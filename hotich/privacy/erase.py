@@ -19,6 +19,7 @@ from hotich.db.models import QrScan, QuestionLog, Resident
 from hotich.db.models.gateway import PendingMessage
 from hotich.db.models.handoff import HandoffConversation, HandoffMessage
 from hotich.db.session import session_scope
+from hotich.questions import resident_id_for
 
 
 @dataclass
@@ -35,11 +36,6 @@ class ErasureReport:
         return self.files + self.submissions + self.bookings + self.questions + self.officer_messages + self.queued
 
 
-def _resident_id(s, sender_id: str) -> int | None:
-    channel, _, user_id = sender_id.partition(":")
-    return s.scalar(select(Resident.id).where(Resident.channel == channel, Resident.channel_user_id == user_id))
-
-
 def _handoff_messages(sender_id: str):
     return select(HandoffMessage.id).join(HandoffConversation,
                                           HandoffMessage.conversation_id == HandoffConversation.id
@@ -50,7 +46,7 @@ def count_personal_data(db_url: str, sender_id: str, uploads=None, bookings=None
     """What erase_resident_data would delete, for the confirmation question."""
     report = ErasureReport()
     with session_scope(db_url) as s:
-        rid = _resident_id(s, sender_id)
+        rid = resident_id_for(s, sender_id)
         report.questions = s.scalar(select(func.count()).select_from(QuestionLog)
                                     .where(QuestionLog.sender_id == sender_id)) or 0
         report.officer_messages = s.scalar(select(func.count()).select_from(_handoff_messages(sender_id).subquery())) or 0
@@ -67,7 +63,7 @@ def erase_resident_data(db_url: str, sender_id: str, uploads=None, bookings=None
     """Delete everything personal held for this conversation id ('<channel>:<user id>')."""
     report = ErasureReport()
     with session_scope(db_url) as s:
-        rid = _resident_id(s, sender_id)
+        rid = resident_id_for(s, sender_id)
     if uploads is not None and rid is not None:
         purged = uploads.delete_all_for_resident(rid)
         report.files, report.submissions = purged.files, purged.submissions
