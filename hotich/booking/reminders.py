@@ -122,7 +122,7 @@ def closure_message(profile: CommuneProfile, b: Booking, data: dict, offers: lis
     day = datetime.fromisoformat(data["day"]).date()
     when = day_label(day) + (f" lúc {data['start']}" if data.get("start") else "")
     reason = f" ({data['reason']})" if data.get("reason") else ""
-    text = (f"⚠️ Xã thông báo: {when} Bộ phận Một cửa tạm ngưng tiếp nhận{reason}. "
+    text = (f"⚠️ Xã thông báo: {when} Trung tâm Phục vụ hành chính công tạm ngưng tiếp nhận{reason}. "
             f"Lịch hẹn {b.code} ({procedure_name(b.procedure).lower()}, {data['old']}) của bạn cần đổi sang giờ khác; "
             "mã lịch hẹn giữ nguyên. Xin lỗi bạn vì sự bất tiện này.")
     if offers:

@@ -13,6 +13,11 @@ TOPIC_LABELS: dict[str, str] = {
     "deadline": "Thời hạn phải đăng ký",
     "online": "Nộp trực tuyến",
     "in_person": "Ai phải có mặt",
+    # Topics of FAQ entries (data/kb/faq) beyond the six every procedure answers.
+    "validity": "Thời hạn sử dụng",
+    "where": "Nơi làm thủ tục",
+    "hours": "Giờ làm việc",
+    "other": "Thông tin thêm",
 }
 DEFAULT_CASE = "default"
 

@@ -80,7 +80,7 @@ def consent_question(retention_days: int) -> ReplyMessage:
 
 
 def consent_refused() -> ReplyMessage:
-    return ReplyMessage("Không sao ạ. Xã không lưu giấy tờ nào của bạn. Bạn mang giấy tờ đến Bộ phận Một cửa "
+    return ReplyMessage("Không sao ạ. Xã không lưu giấy tờ nào của bạn. Bạn mang giấy tờ đến Trung tâm Phục vụ hành chính công "
                         "khi làm thủ tục nhé.")
 
 

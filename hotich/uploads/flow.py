@@ -135,5 +135,5 @@ def delete_turn(svc: UploadService, sender_id: str, step: str | None, intent: st
 
 
 def dialogue_off() -> str:
-    return ("Hiện xã chưa nhận giấy tờ gửi trước qua tin nhắn. Bạn vui lòng mang giấy tờ đến Bộ phận Một cửa "
+    return ("Hiện xã chưa nhận giấy tờ gửi trước qua tin nhắn. Bạn vui lòng mang giấy tờ đến Trung tâm Phục vụ hành chính công "
             "của xã.")

@@ -59,7 +59,7 @@ ERR_NO_CONSENT = UploadError("no_consent", "Bạn cần đồng ý cho xã lưu 
 ERR_NO_DRAFT = UploadError("no_draft", "Bạn chưa chọn thủ tục để gửi giấy tờ.")
 ERR_NO_FILES = UploadError("no_files", "Bạn chưa gửi tệp nào nên chưa thể nộp hồ sơ.")
 ERR_OFF = UploadError("off", "Hiện xã chưa nhận giấy tờ gửi trước qua tin nhắn. "
-                             "Bạn vui lòng mang giấy tờ đến Bộ phận Một cửa của xã.")
+                             "Bạn vui lòng mang giấy tờ đến Trung tâm Phục vụ hành chính công của xã.")
 
 
 def new_public_id(n: int = 12) -> str:
