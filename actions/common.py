@@ -47,10 +47,13 @@ def entity(tracker: Tracker, name: str) -> str | None:
     return next(tracker.get_latest_entity_values(name), None)
 
 
-def record(tracker: Tracker, outcome: str, procedure: str | None = None) -> None:
-    """Log the resident's question (redacted). Never lets a DB problem break the answer."""
+def record(tracker: Tracker, outcome: str, procedure: str | None = None, *, route: str | None = None,
+           entry_id: str | None = None, score: float | None = None) -> None:
+    """Log the resident's question (redacted) and what the router decided. Never lets a DB
+    problem break the answer."""
     text, intent, confidence = latest(tracker)
     try:
-        log_question(settings().database_url, tracker.sender_id, text, intent, procedure, confidence, outcome)
+        log_question(settings().database_url, tracker.sender_id, text, intent, procedure, confidence, outcome,
+                     route=route, entry_id=entry_id, score=score)
     except Exception:  # analytics must not cost the resident an answer
         log.exception("question log failed for sender %s", tracker.sender_id)

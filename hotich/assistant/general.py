@@ -63,15 +63,6 @@ def fallback(profile: CommuneProfile, misses_in_a_row: int) -> ReplyMessage:
     return ReplyMessage(text, [ReplyButton("🙋 Gặp cán bộ", intent_payload("talk_to_officer"))] + procedure_buttons())
 
 
-def no_answer(profile: CommuneProfile, procedure: str | None) -> ReplyMessage:
-    """The knowledge base has nothing for this question: say so plainly and offer a person."""
-    text = ("Dạ, câu này em chưa có câu trả lời. Anh/chị bấm \"Hỏi cán bộ\" để cán bộ xã trả lời"
-            + (f", hoặc gọi {profile.phone}" if profile.phone else "")
-            + " trong giờ làm việc ạ. Anh/chị cũng có thể hỏi em về giấy tờ, lệ phí, thời gian "
-            "của 5 thủ tục dưới đây.")
-    return ReplyMessage(text, [officer_button(procedure)] + procedure_buttons())
-
-
 def not_understood(profile: CommuneProfile, procedure: str | None) -> ReplyMessage:
     """The resident did not understand our last reply: how to ask in their own words, or a person."""
     text = ("Dạ, em xin lỗi vì nói chưa rõ. Anh/chị kể ngắn gọn việc cần làm giúp em, ví dụ: "
