@@ -159,6 +159,8 @@ def find(kb: KnowledgeBase, retriever: Retrieval, profile: CommuneProfile, text:
     confident = topic is not None and (confidence or 0.0) >= CONFIDENT_NLU
     decision = retriever.decide(text, procedure=procedure, topic=topic)
 
+    if procedure is None and topic and is_generic_follow_up(text):
+        return _topic(kb, text, state, None, None, topic)          # "lệ phí bao nhiêu?": which procedure?
     follow = _follow_up(kb, decision, text, state, named, topic)
     if follow is not None:
         return follow
@@ -183,7 +185,7 @@ def find(kb: KnowledgeBase, retriever: Retrieval, profile: CommuneProfile, text:
                     route=ROUTE_RETRIEVAL, score=decision.hits[0].score if decision.hits else None)
 
 
-def _topic(kb: KnowledgeBase, text: str, state: QAState, procedure: str, named: str | None,
+def _topic(kb: KnowledgeBase, text: str, state: QAState, procedure: str | None, named: str | None,
            topic: str | None) -> QAResult:
     """The procedure's own topic answer (case from the text's keywords or the remembered one)."""
     intent = TOPIC_INTENT.get(topic or "", "choose_procedure")
