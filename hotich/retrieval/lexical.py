@@ -19,9 +19,17 @@ class BM25:
                 self._postings.setdefault(term, []).append((i, tf))
         self._idf = {t: math.log(1 + (self.n - len(p) + 0.5) / (len(p) + 0.5))
                      for t, p in self._postings.items()}
+        self._idf_unseen = math.log(1 + (self.n + 0.5) / 0.5)
 
     def idf(self, term: str) -> float:
         return self._idf.get(term, 0.0)
+
+    def mass(self, query: Sequence[str]) -> tuple[float, float]:
+        """Idf of the query's distinct terms the documents know, and of those they do not
+        (counted at the highest idf): what a document matching every term once would score."""
+        terms = set(query)
+        seen = sum(self._idf[t] for t in terms if t in self._idf)
+        return seen, self._idf_unseen * sum(1 for t in terms if t not in self._idf)
 
     def scores(self, query: Sequence[str]) -> list[float]:
         """BM25 score of every document (query terms counted once each)."""

