@@ -212,11 +212,13 @@ def _safe_entry(kb: KnowledgeBase, decision, text: str, named: str | None) -> Fa
     """The retriever's answer, unless it contradicts what the resident wrote: another procedure
     than the one named, an ordinary entry when the text names a special case, or no word in common."""
     entry = decision.entry
-    if not _shares_content(text, entry):
-        return None
     if named and entry.procedure not in (named, GENERAL):
         same = [h.entry for h in decision.hits[:5] if h.entry.procedure == named]
-        return same[0] if len(same) == 1 else None
+        if len(same) != 1:
+            return None
+        entry = same[0]
+    if not _shares_content(text, entry):
+        return None
     if entry.procedure != GENERAL and not entry.special:
         case = kb.detect_case(entry.procedure, text)
         if case != DEFAULT_CASE and case != entry.case:
