@@ -82,7 +82,7 @@ def out_of_scope(profile: CommuneProfile) -> ReplyMessage:
             "và gửi trước hồ sơ.\n"
             f"Việc khác, anh/chị liên hệ Trung tâm Phục vụ hành chính công: {profile.address}"
             + (f", điện thoại {profile.phone}" if profile.phone else "") + ".")
-    return ReplyMessage(text, procedure_buttons())
+    return ReplyMessage(text, [officer_button()] + procedure_buttons())
 
 
 def officer_contact(profile: CommuneProfile) -> ReplyMessage:
