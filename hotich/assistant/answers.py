@@ -157,10 +157,9 @@ def find(kb: KnowledgeBase, retriever: Retrieval, profile: CommuneProfile, text:
     named = entity_procedure if entity_procedure in kb.procedures() else kb.detect_procedure(text)
     procedure = named or state.procedure
     confident = topic is not None and (confidence or 0.0) >= CONFIDENT_NLU
-    decision = retriever.decide(text, procedure=procedure, topic=topic)
-
     if procedure is None and topic and is_generic_follow_up(text):
         return _topic(kb, text, state, None, None, topic)          # "lệ phí bao nhiêu?": which procedure?
+    decision = retriever.decide(text, procedure=procedure, topic=topic)
     follow = _follow_up(kb, decision, text, state, named, topic)
     if follow is not None:
         return follow
@@ -189,7 +188,7 @@ def _topic(kb: KnowledgeBase, text: str, state: QAState, procedure: str | None, 
            topic: str | None) -> QAResult:
     """The procedure's own topic answer (case from the text's keywords or the remembered one)."""
     intent = TOPIC_INTENT.get(topic or "", "choose_procedure")
-    result = topic_answer(kb, intent, text, QAState(state.procedure, state.case, None),
+    result = topic_answer(kb, intent, text, QAState(state.procedure, state.case, None, state.situation),
                           entity_procedure=named or procedure)
     result.route = ROUTE_NLU
     return result

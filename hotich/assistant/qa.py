@@ -27,7 +27,7 @@ TOPIC_BUTTON = {
     "documents": "📄 Giấy tờ cần chuẩn bị",
     "fee": "💰 Lệ phí",
     "processing_time": "⏱ Thời gian giải quyết",
-    "deadline": "📅 Thời hạn đăng ký",
+    "deadline": "📅 Thời hạn",
     "online": "🌐 Nộp trực tuyến",
     "in_person": "👥 Ai phải có mặt",
 }
@@ -97,7 +97,7 @@ def overview_message(kb: KnowledgeBase, procedure: str) -> ReplyMessage:
     listed in the text; the buttons are the most asked questions (≤ 6)."""
     entry = kb.get(procedure)
     buttons = [ReplyButton(TOPIC_BUTTON[t], intent_payload(TOPIC_INTENT[t], procedure=procedure))
-               for t in ("documents", "fee")]
+               for t in ("documents", "fee", "processing_time")]
     buttons.append(ReplyButton("🗓 Đặt lịch hẹn", intent_payload("book_appointment", procedure=procedure)))
     buttons.append(ReplyButton("📤 Gửi trước hồ sơ", intent_payload("upload_documents", procedure=procedure)))
     for code, case in entry.cases.items():

@@ -10,7 +10,8 @@ TOPIC_LABELS: dict[str, str] = {
     "documents": "Giấy tờ cần chuẩn bị",
     "fee": "Lệ phí",
     "processing_time": "Thời gian giải quyết",
-    "deadline": "Thời hạn phải đăng ký",
+    # The six topic answers of `deadline` cover both when to register and how long a paper is valid.
+    "deadline": "Thời hạn đăng ký, thời hạn sử dụng",
     "online": "Nộp trực tuyến",
     "in_person": "Ai phải có mặt",
     # Topics of FAQ entries (data/kb/faq) beyond the six every procedure answers.
