@@ -2,7 +2,7 @@
 "Ý anh/chị là…" buttons and "Xem chi tiết". The retriever is built once per actions-server process."""
 from __future__ import annotations
 
-from functools import lru_cache
+import threading
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -18,9 +18,17 @@ from hotich.retrieval import Retriever
 TOPIC_PRIOR_MIN = 0.3
 
 
-@lru_cache(maxsize=1)
+_retriever: Retriever | None = None
+_retriever_lock = threading.Lock()
+
+
 def retriever() -> Retriever:
-    return Retriever.build(kb())
+    """The process's retriever; the first call builds it (the others wait for that build)."""
+    global _retriever
+    with _retriever_lock:
+        if _retriever is None:
+            _retriever = Retriever.build(kb())
+        return _retriever
 
 
 def state_of(tracker: Tracker) -> QAState:
@@ -71,5 +79,6 @@ class ActionAnswerSituation(Action):
         return finish(dispatcher, tracker, result)
 
 
-# Built when the actions server loads this module, not on a resident's first question.
-retriever()
+# Built in the background as soon as the actions server loads this module: the server answers its
+# health check at once, and a resident's first question waits only for what is left of the build.
+threading.Thread(target=retriever, name="retriever-build", daemon=True).start()
