@@ -195,3 +195,12 @@ def test_replies_address_residents_as_anh_chi(profile):
         assert "anh/chị" in msg.text.lower(), msg.text
         assert "bạn" not in msg.text.lower() and "mình" not in msg.text.lower(), msg.text
     assert "Một cửa" not in general.out_of_scope(profile).text
+
+
+def test_two_special_situations_close_together_are_asked_not_guessed(kb, retriever, profile):
+    d = _decision(kb, "answer", "ks.qua_han_giay_to", "ks.sinh_tai_nha", "ks.le_phi_dung_han")
+    assert [e.id for e in answers._rival_situations(d, d.entry)] == ["ks.qua_han_giay_to", "ks.sinh_tai_nha"]
+    far = Decision("answer", d.entry, (), (Hit(d.entry, 1.0, 0.9, 0.5), Hit(kb.faq_entry("ks.sinh_tai_nha"), 0.5, 0.8, 0.1)))
+    assert answers._rival_situations(far, far.entry) == []
+    ordinary = _decision(kb, "answer", "ks.giay_to_dung_han", "ks.sinh_tai_nha")
+    assert answers._rival_situations(ordinary, ordinary.entry) == []

@@ -32,6 +32,7 @@ ROUTE_RETRIEVAL = "retrieval"   # an FAQ entry found by the retriever
 ROUTE_BUTTON = "button"         # the resident pressed a situation / details button
 
 CONFIDENT_NLU = 0.8             # DIET above this on a short textbook question is right (NLU bench)
+RIVAL_WINDOW = 0.12            # two special situations this close in score: ask which one
 FOLLOW_UP_WORDS = 8             # "thế còn lệ phí thì sao ạ" is a follow-up, a story is not
 SITUATION_INTENT = "describe_situation"
 DETAILS_INTENT = "show_details"
@@ -166,6 +167,10 @@ def find(kb: KnowledgeBase, retriever: Retrieval, profile: CommuneProfile, text:
 
     if decision.kind == "answer":
         entry = _safe_entry(kb, decision, text, named)
+        rivals = _rival_situations(decision, entry) if entry is not None else []
+        if len(rivals) >= 2:
+            return QAResult([clarify_message(rivals, procedure)], state, answered=False, topic=topic,
+                            outcome="clarify", route=ROUTE_RETRIEVAL, score=_score(decision, entry))
         if entry is not None:
             return _answered(kb, entry, state, ROUTE_RETRIEVAL, _score(decision, entry))
     if decision.kind == "clarify":
@@ -182,6 +187,19 @@ def find(kb: KnowledgeBase, retriever: Retrieval, profile: CommuneProfile, text:
         return _topic(kb, text, state, procedure, named, topic)
     return QAResult([no_answer_message(profile, procedure)], state, answered=False, topic=topic, outcome="none",
                     route=ROUTE_RETRIEVAL, score=decision.hits[0].score if decision.hits else None)
+
+
+def _rival_situations(decision, entry: FaqEntry) -> list[FaqEntry]:
+    """A story can carry two special situations ("born at home" AND "now 2 years old"): when a
+    special entry of another sub-case scores close to the special answer, ask which one it is
+    rather than give one case's papers for the other's."""
+    if not entry.special:
+        return []
+    top = _score(decision, entry)
+    rivals = [h.entry for h in decision.hits[:4]
+              if h.entry.id != entry.id and h.entry.special and h.entry.procedure == entry.procedure
+              and h.entry.case != entry.case and top is not None and top - h.score <= RIVAL_WINDOW]
+    return [entry, rivals[0]] if rivals else []
 
 
 def _topic(kb: KnowledgeBase, text: str, state: QAState, procedure: str | None, named: str | None,
