@@ -61,7 +61,7 @@ def _entry(ctx: Ctx, procedure: str, proc: ProcedureKB | None, i: int, raw: Any)
     if len({fold(p) for p in phrasings}) != len(phrasings):
         raise ctx.fail(f"{where}.phrasings", "có cách hỏi bị lặp")
 
-    if raw.get("checklist") and proc is None:   # `checklist: []` is fine
+    if raw.get("checklist") and proc is None:
         raise ctx.fail(f"{where}.checklist", "câu hỏi chung không có checklist giấy tờ")
     checklist = checklist_ids(ctx, raw.get("checklist"), f"{where}.checklist",
                               proc.checklist if proc else ())

@@ -68,26 +68,33 @@ def cache_key(embedder_name: str, passages: Sequence[str]) -> str:
 def cached_passage_embeddings(embedder: Embedder, passages: Sequence[str],
                               cache_dir: Path | None) -> np.ndarray:
     """Embeddings of `passages`, from `cache_dir` when this model already embedded exactly
-    these texts; otherwise computed and stored (atomically: concurrent starts do not clash)."""
-    if cache_dir is None:
+    these texts. Otherwise only the texts the previous cache file lacks are embedded, and the
+    result is stored (atomically: concurrent starts do not clash) in place of the old file."""
+    if cache_dir is None or not passages:
         return embedder.embed_passages(passages)
     stem = "faq-" + re.sub(r"[^a-z0-9]+", "-", embedder.name.lower()).strip("-")
-    path = Path(cache_dir) / f"{stem}-{cache_key(embedder.name, passages)}.npy"
-    if path.exists():
+    path = Path(cache_dir) / f"{stem}-{cache_key(embedder.name, passages)}.npz"
+    old = sorted(Path(cache_dir).glob(f"{stem}-*.npz"), key=lambda p: p.stat().st_mtime, reverse=True)
+    known: dict[str, np.ndarray] = {}
+    for candidate in ([path] if path in old else []) + [p for p in old if p != path][:1]:
         try:
-            vectors = np.load(path)
-            if vectors.shape[0] == len(passages):
-                return vectors
-        except (OSError, ValueError):
-            log.warning("retrieval cache %s unreadable, rebuilding", path.name)
-    vectors = embedder.embed_passages(passages)
+            with np.load(candidate) as data:
+                known.update(zip(data["texts"].tolist(), data["vectors"]))
+        except (OSError, ValueError, KeyError):
+            log.warning("retrieval cache %s unreadable, ignoring it", candidate.name)
+    if path in old and all(p in known for p in passages):
+        return np.stack([known[p] for p in passages])
+    missing = [p for p in dict.fromkeys(passages) if p not in known]
+    if missing:
+        known.update(zip(missing, embedder.embed_passages(missing)))
+    vectors = np.stack([known[p] for p in passages]).astype(np.float32)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npy.tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
     with os.fdopen(fd, "wb") as f:
-        np.save(f, vectors)
+        np.savez(f, texts=np.array(passages, dtype=str), vectors=vectors)
     os.replace(tmp, path)
     # Vectors of an older KB for this model are never read again.
-    for stale in path.parent.glob(f"{stem}-*.npy"):
+    for stale in old:
         if stale != path:
             stale.unlink(missing_ok=True)
     return vectors

