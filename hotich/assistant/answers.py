@@ -174,15 +174,14 @@ def find(kb: KnowledgeBase, retriever: Retrieval, profile: CommuneProfile, text:
         if entry is not None:
             return _answered(kb, entry, state, ROUTE_RETRIEVAL, _score(decision, entry))
     if decision.kind == "clarify":
-        candidates = [e for e in decision.candidates if not named or e.procedure in (named, GENERAL)]
+        candidates = [e for e in decision.candidates
+                      if (not named or e.procedure in (named, GENERAL)) and _shares_content(text, e)]
         if confident and procedure and not any(e.special for e in candidates):
             return _topic(kb, text, state, procedure, named, topic)   # a textbook question, asked plainly
         if len(candidates) >= 2:
             return QAResult([clarify_message(candidates, procedure)], state, answered=False, topic=topic,
                             outcome="clarify", route=ROUTE_RETRIEVAL,
                             score=decision.hits[0].score if decision.hits else None)
-        if len(candidates) == 1:
-            return _answered(kb, candidates[0], state, ROUTE_RETRIEVAL, _score(decision, candidates[0]))
     if confident and procedure:
         return _topic(kb, text, state, procedure, named, topic)
     return QAResult([no_answer_message(profile, procedure)], state, answered=False, topic=topic, outcome="none",
