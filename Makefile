@@ -13,7 +13,7 @@ PY311 ?= $(shell PYENV_VERSION=3.11.7 pyenv which python3.11 2>/dev/null || comm
 UV = $(shell command -v uv 2>/dev/null || $(PY311) -c "import uv; print(uv.find_uv_bin())" 2>/dev/null || echo uv)
 APP_PY := $(APP_VENV)/bin/python
 
-.PHONY: help uv-available deps run test train validate test-stories bench-nlu bench-latency bench-booking qr stats clean
+.PHONY: help uv-available deps run test train validate test-stories bench-nlu bench-latency bench-booking bench-answers qr stats clean
 
 help:
 	@echo "make run            start actions server :5055, Rasa :5005 and the gateway (web chat :8080, Telegram if TELEGRAM_TOKEN)"
@@ -22,6 +22,7 @@ help:
 	@echo "make bench-nlu      cross-validated intent accuracy, macro-F1, entity F1"
 	@echo "make bench-latency  p50/p95 reply latency through the gateway vs bare Rasa parse; stack RSS"
 	@echo "make bench-booking  booking throughput and p95 for 200 concurrent residents (SQLite, PostgreSQL)"
+	@echo "make bench-answers  FAQ retrieval on dev and held-out questions: top-1/top-3, confident wrong, clarify, none, p95"
 	@echo "make qr             QR codes and A4 posters for every board into qr_out/"
 
 uv-available:
@@ -68,6 +69,9 @@ bench-latency: train
 
 bench-booking: deps
 	$(APP_PY) scripts/bench_booking.py
+
+bench-answers: deps
+	$(APP_PY) scripts/bench_answers.py
 
 qr: deps
 	$(APP_VENV)/bin/hotich qr --out qr_out

@@ -12,7 +12,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import kb, profile, send, settings
+from actions.common import case_of, kb, profile, send, settings
 from hotich.booking import dialogue
 from hotich.booking.clock import clock_from_env
 from hotich.booking.reminders import checklist_from_kb
@@ -124,8 +124,10 @@ class ActionBookingSubmit(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
         state = _state(tracker)
-        checklist = checklist_from_kb(kb())(state.get(dialogue.PROCEDURE) or "")
-        result = dialogue.submit(service(), state, tracker.sender_id, checklist)
+        procedure = state.get(dialogue.PROCEDURE) or ""
+        case = case_of(tracker, procedure)
+        checklist = checklist_from_kb(kb())(procedure, case)
+        result = dialogue.submit(service(), state, tracker.sender_id, checklist, case=case)
         send(dispatcher, *result.messages)
         events: list = [SlotSet(k, v) for k, v in result.slots.items()]
         if result.ask_again:

@@ -47,10 +47,20 @@ def entity(tracker: Tracker, name: str) -> str | None:
     return next(tracker.get_latest_entity_values(name), None)
 
 
-def record(tracker: Tracker, outcome: str, procedure: str | None = None) -> None:
-    """Log the resident's question (redacted). Never lets a DB problem break the answer."""
+def case_of(tracker: Tracker, procedure: str | None) -> str | None:
+    """The sub-case being discussed (slot `case` = "<procedure>:<case>") when it is `procedure`'s."""
+    value = tracker.get_slot("case") or ""
+    proc, _, case = value.partition(":")
+    return case if procedure and proc == procedure and case else None
+
+
+def record(tracker: Tracker, outcome: str, procedure: str | None = None, *, route: str | None = None,
+           entry_id: str | None = None, score: float | None = None) -> None:
+    """Log the resident's question (redacted) and what the router decided. Never lets a DB
+    problem break the answer."""
     text, intent, confidence = latest(tracker)
     try:
-        log_question(settings().database_url, tracker.sender_id, text, intent, procedure, confidence, outcome)
+        log_question(settings().database_url, tracker.sender_id, text, intent, procedure, confidence, outcome,
+                     route=route, entry_id=entry_id, score=score)
     except Exception:  # analytics must not cost the resident an answer
         log.exception("question log failed for sender %s", tracker.sender_id)

@@ -51,7 +51,7 @@ class ActionFallback(Action):
         misses = int(tracker.get_slot("fallback_count") or 0) + 1
         send(dispatcher, general.fallback(profile(), misses))
         record(tracker, "fallback")
-        if misses >= 2:   # handoff hook (issue #6): the second miss in a row escalates by itself
+        if misses >= 2:   # the second miss in a row escalates by itself
             from actions.handoff import request_handoff
 
             request_handoff(dispatcher, tracker.get_slot("procedure"), "fallback")
@@ -60,4 +60,25 @@ class ActionFallback(Action):
         return [UserUtteranceReverted(), SlotSet("fallback_count", float(misses))]
 
 
-# action_talk_to_officer lives in actions/handoff.py (issue #6: live hand-off to the officer).
+
+class ActionNotUnderstood(Action):
+    """ "ko hiểu": how to ask in one's own words, or a person — not the greeting again."""
+
+    def name(self) -> str:
+        return "action_not_understood"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+        send(dispatcher, general.not_understood(profile(), tracker.get_slot("procedure")))
+        record(tracker, "not_understood")
+        return []
+
+
+class ActionWhatToAsk(Action):
+    """A lone "có" / "ok" that answers no question of ours."""
+
+    def name(self) -> str:
+        return "action_what_to_ask"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+        send(dispatcher, general.what_to_ask())
+        return []

@@ -12,7 +12,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import entity, kb, latest, record, send, settings
+from actions.common import case_of, entity, kb, latest, record, send, settings
 from actions.booking import service as booking_service
 from hotich.uploads.flow import delete_turn, find_appointment, upload_turn
 from hotich.uploads.service import UploadService
@@ -32,9 +32,10 @@ class ActionUploadDocuments(Action):
         _, intent, _ = latest(tracker)
         resident_id = svc.resident_for(tracker.sender_id)
         appointment = find_appointment(svc.db_url, tracker.sender_id)
-        turn = upload_turn(svc, resident_id, entity(tracker, "upload"),
-                           entity(tracker, "procedure") or tracker.get_slot("procedure"),
-                           intent=intent, prompt=tracker.get_slot("upload_prompt"), appointment=appointment)
+        procedure = entity(tracker, "procedure") or tracker.get_slot("procedure")
+        turn = upload_turn(svc, resident_id, entity(tracker, "upload"), procedure,
+                           intent=intent, prompt=tracker.get_slot("upload_prompt"), appointment=appointment,
+                           case=case_of(tracker, procedure))
         send(dispatcher, *turn.messages)
         record(tracker, "answered", turn.procedure)
         events = [SlotSet("upload_prompt", turn.prompt), SlotSet("fallback_count", 0.0)]

@@ -21,10 +21,10 @@ log = logging.getLogger(__name__)
 
 SERVICE_DOWN_TEXT = (
     "Xin lỗi, trợ lý đang tạm gián đoạn nên chưa trả lời được ngay. "
-    "Tin nhắn của bạn đã được ghi lại và sẽ được trả lời khi hệ thống hoạt động trở lại. "
-    "Nếu việc gấp, bạn vui lòng gọi Bộ phận Một cửa của xã."
+    "Tin nhắn của anh/chị đã được ghi lại và sẽ được trả lời khi hệ thống hoạt động trở lại. "
+    "Nếu việc gấp, anh/chị vui lòng gọi Trung tâm Phục vụ hành chính công của xã."
 )
-EMPTY_TEXT = "Xin lỗi, mình chưa xử lý được tin nhắn này. Bạn thử nhắn lại sau ít phút nhé."
+EMPTY_TEXT = "Xin lỗi, em chưa xử lý được tin nhắn này. Anh/chị thử nhắn lại sau ít phút nhé."
 MAX_TEXT = 2000   # longer messages are cut: nobody types more, and it bounds NLU cost
 
 # A router may take over a message before it reaches Rasa (e.g. an officer owns the chat).

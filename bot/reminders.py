@@ -69,7 +69,7 @@ def default_send(db_url: str) -> Send:
 class NoticeSender(BackgroundJob):
     job_name = "booking-notices"
 
-    def __init__(self, db_url: str, profile: CommuneProfile, checklist_for: Callable[[str], list[str]],
+    def __init__(self, db_url: str, profile: CommuneProfile, checklist_for: Callable[[str, str | None], list[str]],
                  send: Send, clock: Clock | None = None, interval_s: float = 30.0) -> None:
         self.db_url = db_url
         self.profile = profile

@@ -151,7 +151,7 @@ class UploadGateway:
 
 
 def svc_off_text() -> str:
-    return ("Hiện xã chưa nhận giấy tờ gửi trước qua tin nhắn. Bạn vui lòng mang giấy tờ đến Bộ phận Một cửa "
+    return ("Hiện xã chưa nhận giấy tờ gửi trước qua tin nhắn. Bạn vui lòng mang giấy tờ đến Trung tâm Phục vụ hành chính công "
             "của xã.")
 
 

@@ -1,17 +1,18 @@
 """Greeting, office information, fallback and out-of-scope replies."""
 from __future__ import annotations
 
-from hotich.assistant.replies import ReplyButton, ReplyMessage, intent_payload, procedure_buttons
+from hotich.assistant.replies import ReplyButton, ReplyMessage, intent_payload, officer_button, procedure_buttons
 from hotich.commune import CommuneProfile
 from hotich.text.normalize import fold
 
 
 def greeting(profile: CommuneProfile) -> ReplyMessage:
-    text = (f"Xin chào! Mình là trợ lý hộ tịch của {profile.full_name}.\n"
-            "Mình có thể trả lời về 5 thủ tục: khai sinh, khai tử, kết hôn, chứng thực, "
-            "xác nhận tình trạng hôn nhân — giấy tờ cần chuẩn bị, lệ phí, thời gian giải quyết, "
-            "thời hạn, nộp trực tuyến; đặt lịch hẹn đến xã và gửi trước hồ sơ.\n"
-            "Bạn cứ nhắn câu hỏi (có dấu hay không dấu đều được) hoặc chọn thủ tục:")
+    text = (f"Dạ, em chào anh/chị! Em là trợ lý hộ tịch của {profile.full_name}.\n"
+            "Em trả lời về 5 thủ tục: khai sinh, khai tử, kết hôn, chứng thực, "
+            "xác nhận tình trạng hôn nhân — giấy tờ, lệ phí, thời gian, nộp trực tuyến; "
+            "em cũng đặt lịch hẹn và nhận hồ sơ gửi trước.\n"
+            "Anh/chị cứ nhắn câu hỏi, kể cả trường hợp riêng của gia đình (có dấu hay không dấu "
+            "đều được), hoặc chọn thủ tục:")
     buttons = procedure_buttons() + [
         ReplyButton("🗓 Đặt lịch hẹn", intent_payload("book_appointment")),
         ReplyButton("🏢 Giờ làm việc, địa chỉ", intent_payload("ask_office_info")),
@@ -41,9 +42,9 @@ def office_info(profile: CommuneProfile, text: str = "") -> ReplyMessage:
             parts.append(profile.saturday_note)
         parts.append(f"Hồ sơ nhận sau {profile.same_day_cutoff:%H:%M} được trả kết quả vào ngày làm việc tiếp theo.")
         parts.append("Nghỉ Chủ nhật và các ngày lễ, Tết.")
-        parts.append("Căn cứ: Quyết định 18/2020/QĐ-UBND của UBND TP Hà Nội (giờ tiếp nhận); "
-                     "Quyết định 127/2007/QĐ-TTg (làm việc sáng thứ Bảy).\n"
-                     "⚠️ Giờ tiếp nhận tại điểm phục vụ cấp xã sau 01/7/2025 cần xác nhận với cán bộ.")
+        parts.append("Căn cứ: Quyết định 18/2020/QĐ-UBND TP Hà Nội; Quyết định 127/2007/QĐ-TTg.")
+        # Hours at the commune's service point after 01/7/2025 are not verified in the fact sheet.
+        parts.append("Giờ có thể thay đổi, anh/chị gọi hỏi lại cán bộ trước khi đến nhé.")
     buttons = [ReplyButton("🗓 Đặt lịch hẹn", intent_payload("book_appointment"))]
     return ReplyMessage("\n".join(parts), buttons)
 
@@ -51,31 +52,42 @@ def office_info(profile: CommuneProfile, text: str = "") -> ReplyMessage:
 def fallback(profile: CommuneProfile, misses_in_a_row: int) -> ReplyMessage:
     """First miss: ask to rephrase with topic buttons. Second in a row: offer the officer."""
     if misses_in_a_row < 2:
-        text = ("Xin lỗi, mình chưa hiểu ý bạn. Bạn có thể nói rõ hơn được không? "
+        text = ("Dạ, em chưa hiểu ý anh/chị. Anh/chị nói rõ hơn giúp em được không ạ? "
                 "Ví dụ: \"làm giấy khai sinh cần giấy tờ gì\", \"lệ phí chứng thực bao nhiêu\". "
                 "Hoặc chọn một chủ đề:")
-        return ReplyMessage(text, procedure_buttons() + [
-            ReplyButton("🗓 Đặt lịch hẹn", intent_payload("book_appointment")),
-            ReplyButton("🏢 Giờ làm việc, địa chỉ", intent_payload("ask_office_info"))])
-    text = ("Xin lỗi, mình vẫn chưa hiểu câu hỏi của bạn. Bạn có thể hỏi trực tiếp "
+        return ReplyMessage(text, procedure_buttons() + [officer_button()])
+    text = ("Dạ, em vẫn chưa hiểu câu hỏi của anh/chị. Anh/chị có thể hỏi trực tiếp "
             f"{profile.officer_title} của xã"
             + (f" qua số {profile.phone}" if profile.phone else "")
             + f" trong giờ làm việc:\n{profile.hours_text()}")
     return ReplyMessage(text, [ReplyButton("🙋 Gặp cán bộ", intent_payload("talk_to_officer"))] + procedure_buttons())
 
 
+def not_understood(profile: CommuneProfile, procedure: str | None) -> ReplyMessage:
+    """The resident did not understand our last reply: how to ask in their own words, or a person."""
+    text = ("Dạ, em xin lỗi vì nói chưa rõ. Anh/chị kể ngắn gọn việc cần làm giúp em, ví dụ: "
+            "\"làm giấy khai sinh cho con\", \"bố tôi mất, làm giấy khai tử\", "
+            "\"chứng thực giấy tờ hết bao nhiêu tiền\". Hoặc anh/chị bấm nút dưới đây, hay hỏi cán bộ.")
+    return ReplyMessage(text, [officer_button(procedure)] + procedure_buttons())
+
+
+def what_to_ask() -> ReplyMessage:
+    """A lone "có" / "ok" when no question of ours is waiting for it."""
+    return ReplyMessage("Dạ, anh/chị cần hỏi gì ạ? Anh/chị cứ nhắn câu hỏi hoặc chọn thủ tục:", procedure_buttons())
+
+
 def out_of_scope(profile: CommuneProfile) -> ReplyMessage:
-    text = ("Câu hỏi này nằm ngoài phạm vi mình hỗ trợ. Mình chỉ trả lời về 5 thủ tục hộ tịch – chứng thực "
+    text = ("Dạ, việc này em chưa hỗ trợ được. Em chỉ trả lời về 5 thủ tục hộ tịch – chứng thực "
             "tại xã: khai sinh, khai tử, kết hôn, chứng thực, xác nhận tình trạng hôn nhân; đặt lịch hẹn "
             "và gửi trước hồ sơ.\n"
-            f"Việc khác, bạn vui lòng liên hệ Bộ phận Một cửa: {profile.address}"
+            f"Việc khác, anh/chị liên hệ Trung tâm Phục vụ hành chính công: {profile.address}"
             + (f", điện thoại {profile.phone}" if profile.phone else "") + ".")
-    return ReplyMessage(text, procedure_buttons())
+    return ReplyMessage(text, [officer_button()] + procedure_buttons())
 
 
 def officer_contact(profile: CommuneProfile) -> ReplyMessage:
     """Until live hand-off is available: how to reach the officer directly."""
-    text = (f"Bạn có thể gặp {profile.officer_title} tại {profile.address}"
+    text = (f"Anh/chị có thể gặp {profile.officer_title} tại {profile.address}"
             + (f" hoặc gọi {profile.phone}" if profile.phone else "")
             + f" trong giờ làm việc:\n{profile.hours_text()}")
     return ReplyMessage(text, procedure_buttons())

@@ -1,14 +1,16 @@
 """Answering questions about the five procedures from the knowledge base.
 
 Conversation memory the caller keeps between turns (Rasa slots): the procedure being discussed,
-its sub-case ("<procedure>:<case>", so a new procedure resets it), and the topic asked before
-the procedure was known (answered as soon as the resident picks one).
+its sub-case ("<procedure>:<case>", so a new procedure resets it), the FAQ entry (situation) last
+answered, and the topic asked before the procedure was known (answered as soon as the resident
+picks one). Free questions go through hotich.assistant.answers first.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from hotich.assistant.replies import ReplyButton, ReplyMessage, intent_payload, procedure_buttons
+from hotich.assistant.replies import (MAX_BUTTONS, ReplyButton, ReplyMessage, intent_payload, officer_button,
+                                      procedure_buttons)
 from hotich.kb import KnowledgeBase, render_answer
 
 # Intent → KB topic. Intent names are part of the NLU contract.
@@ -29,7 +31,9 @@ TOPIC_BUTTON = {
     "online": "🌐 Nộp trực tuyến",
     "in_person": "👥 Ai phải có mặt",
 }
-ASK_PROCEDURE_TEXT = "Bạn muốn hỏi về thủ tục nào ạ? Bạn chọn một trong năm thủ tục dưới đây nhé:"
+ASK_PROCEDURE_TEXT = "Dạ, anh/chị hỏi về thủ tục nào ạ? Anh/chị chọn một trong năm thủ tục dưới đây nhé:"
+# Next questions offered under an answer, most asked first (with booking, sending ahead, officer ≤ 6).
+FOLLOW_UP_TOPICS = ("documents", "fee", "processing_time", "in_person")
 
 
 @dataclass
@@ -37,16 +41,22 @@ class QAState:
     procedure: str | None = None
     case: str | None = None            # "<procedure>:<case>"
     pending_topic: str | None = None
+    situation: str | None = None       # FAQ entry id last answered (details, follow-ups)
 
 
 @dataclass
 class QAResult:
     messages: list[ReplyMessage]
     state: QAState
-    answered: bool                       # False when we had to ask which procedure
+    answered: bool                       # False when we had to ask (which procedure, which situation)
     needs_confirmation: bool = False
     topic: str | None = None
-    extra: dict = field(default_factory=dict)
+    # For the question log: answered | clarify | none | ask_procedure, how it was decided,
+    # the FAQ entry and its retrieval score.
+    outcome: str = "answered"
+    route: str = "nlu"
+    entry_id: str | None = None
+    score: float | None = None
 
 
 def resolve_procedure(kb: KnowledgeBase, entity: str | None, text: str, remembered: str | None) -> str | None:
@@ -71,26 +81,27 @@ def resolve_case(kb: KnowledgeBase, procedure: str, text: str, button_case: str 
 
 def follow_up_buttons(kb: KnowledgeBase, procedure: str, case: str, skip_topic: str | None,
                       needs_confirmation: bool) -> list[ReplyButton]:
-    """Next questions a resident usually has, plus booking and sending papers ahead."""
+    """Next questions a resident usually has, plus booking and sending papers ahead (≤ 6)."""
     case_arg = None if case == "default" else case
-    buttons = [ReplyButton(label, intent_payload(TOPIC_INTENT[topic], procedure=procedure, case=case_arg))
-               for topic, label in TOPIC_BUTTON.items() if topic != skip_topic]
-    buttons.append(ReplyButton("🗓 Đặt lịch hẹn", intent_payload("book_appointment", procedure=procedure)))
-    buttons.append(ReplyButton("📤 Gửi trước hồ sơ", intent_payload("upload_documents", procedure=procedure)))
+    extra = [ReplyButton("🗓 Đặt lịch hẹn", intent_payload("book_appointment", procedure=procedure)),
+             ReplyButton("📤 Gửi trước hồ sơ", intent_payload("upload_documents", procedure=procedure))]
     if needs_confirmation:
-        buttons.append(ReplyButton("🙋 Hỏi cán bộ", intent_payload("talk_to_officer", procedure=procedure)))
-    return buttons
+        extra.append(officer_button(procedure))
+    topics = [ReplyButton(TOPIC_BUTTON[t], intent_payload(TOPIC_INTENT[t], procedure=procedure, case=case_arg))
+              for t in FOLLOW_UP_TOPICS if t != skip_topic]
+    return topics[:MAX_BUTTONS - len(extra)] + extra
 
 
 def overview_message(kb: KnowledgeBase, procedure: str) -> ReplyMessage:
-    """First reply on a procedure (deep link, or the resident just named it)."""
+    """First reply on a procedure (deep link, or the resident just named it). The sub-cases are
+    listed in the text; the buttons are the most asked questions (≤ 6)."""
     entry = kb.get(procedure)
     buttons = [ReplyButton(TOPIC_BUTTON[t], intent_payload(TOPIC_INTENT[t], procedure=procedure))
                for t in ("documents", "fee", "processing_time")]
     buttons.append(ReplyButton("🗓 Đặt lịch hẹn", intent_payload("book_appointment", procedure=procedure)))
     buttons.append(ReplyButton("📤 Gửi trước hồ sơ", intent_payload("upload_documents", procedure=procedure)))
     for code, case in entry.cases.items():
-        if code != "default":
+        if code != "default" and len(buttons) < MAX_BUTTONS:
             buttons.append(ReplyButton(case.title, intent_payload("choose_procedure", procedure=procedure, case=code)))
     return ReplyMessage(kb.overview(procedure), buttons)
 
@@ -103,10 +114,12 @@ def answer(kb: KnowledgeBase, intent: str, text: str, state: QAState,
     procedure = resolve_procedure(kb, entity_procedure, text, state.procedure)
     if procedure is None:
         msg = ReplyMessage(ASK_PROCEDURE_TEXT, procedure_buttons())
-        return QAResult([msg], QAState(None, None, topic), answered=False, topic=topic)
+        return QAResult([msg], QAState(None, None, topic), answered=False, topic=topic, outcome="ask_procedure")
 
     case = resolve_case(kb, procedure, text, button_case, state.case)
-    new_state = QAState(procedure, f"{procedure}:{case}", None)
+    case_key = f"{procedure}:{case}"
+    # The situation stays while the resident stays on its sub-case (topic buttons under it).
+    new_state = QAState(procedure, case_key, None, situation=state.situation if state.case == case_key else None)
     if topic is None:
         if case != "default" and intent == "choose_procedure" and button_case:
             # A sub-case button: show its papers straight away, the most asked question.

@@ -6,6 +6,10 @@ from dataclasses import dataclass, field
 
 from hotich.procedures import PROCEDURES
 
+# Said once under an answer instead of a list of caveats: the officer decides unusual cases.
+NOT_SURE_LINE = "Nếu trường hợp của anh/chị khác, anh/chị hỏi lại cán bộ nhé."
+MAX_BUTTONS = 6     # more than this is a wall of buttons on a small phone
+
 
 @dataclass(frozen=True)
 class ReplyButton:
@@ -27,3 +31,7 @@ def intent_payload(intent: str, **entities: str | None) -> str:
 
 def procedure_buttons(intent: str = "choose_procedure") -> list[ReplyButton]:
     return [ReplyButton(p.name, intent_payload(intent, procedure=p.code)) for p in PROCEDURES]
+
+
+def officer_button(procedure: str | None = None) -> ReplyButton:
+    return ReplyButton("🙋 Hỏi cán bộ", intent_payload("talk_to_officer", procedure=procedure))

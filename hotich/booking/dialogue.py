@@ -321,7 +321,8 @@ def confirmation(svc: BookingService, view: BookingView, checklist: list[str], r
     return ReplyMessage("\n".join(lines), manage_buttons(view.code))
 
 
-def submit(svc: BookingService, state: dict[str, Any], sender_id: str, checklist: list[str]) -> Submit:
+def submit(svc: BookingService, state: dict[str, Any], sender_id: str, checklist: list[str],
+           case: str | None = None) -> Submit:
     if state.get(CONFIRM) != "yes" or not state.get(DAY) or not state.get(TIME):
         return Submit([ReplyMessage("Mình đã dừng việc đặt lịch.")], reset_slots())
     d = date.fromisoformat(state[DAY])
@@ -330,7 +331,7 @@ def submit(svc: BookingService, state: dict[str, Any], sender_id: str, checklist
         if state.get(REF):
             view = svc.reschedule(sender_id, state[REF], d, start)
         else:
-            view = svc.book(sender_id, state[PROCEDURE], d, start, state[NAME], state[PHONE])
+            view = svc.book(sender_id, state[PROCEDURE], d, start, state[NAME], state[PHONE], case=case)
     except SlotFull as full:
         text = f"Rất tiếc, giờ {state[TIME]} {day_label(d)} vừa có người đặt hết chỗ."
         if full.suggestions:

@@ -32,6 +32,8 @@ from hotich.db.models.booking import Booking, BookingNotice
 from hotich.db.session import session_scope
 
 log = logging.getLogger(__name__)
+# (procedure, case) → labels of the papers to bring.
+ChecklistFor = Callable[[str, str | None], list[str]]
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 6
 
@@ -122,7 +124,7 @@ def closure_message(profile: CommuneProfile, b: Booking, data: dict, offers: lis
     day = datetime.fromisoformat(data["day"]).date()
     when = day_label(day) + (f" lúc {data['start']}" if data.get("start") else "")
     reason = f" ({data['reason']})" if data.get("reason") else ""
-    text = (f"⚠️ Xã thông báo: {when} Bộ phận Một cửa tạm ngưng tiếp nhận{reason}. "
+    text = (f"⚠️ Xã thông báo: {when} Trung tâm Phục vụ hành chính công tạm ngưng tiếp nhận{reason}. "
             f"Lịch hẹn {b.code} ({procedure_name(b.procedure).lower()}, {data['old']}) của bạn cần đổi sang giờ khác; "
             "mã lịch hẹn giữ nguyên. Xin lỗi bạn vì sự bất tiện này.")
     if offers:
@@ -133,7 +135,7 @@ def closure_message(profile: CommuneProfile, b: Booking, data: dict, offers: lis
     ])
 
 
-def build(db_url: str, notice_id: int, profile: CommuneProfile, checklist_for: Callable[[str], list[str]],
+def build(db_url: str, notice_id: int, profile: CommuneProfile, checklist_for: ChecklistFor,
           now: datetime) -> Notice | None:
     """The message for a claimed notice, or None when it no longer applies (booking moved/cancelled)."""
     with session_scope(db_url) as s:
@@ -144,7 +146,7 @@ def build(db_url: str, notice_id: int, profile: CommuneProfile, checklist_for: C
         if n.kind == "reminder":
             if b.status != "booked" or local(now).date() >= b.day:
                 return None
-            msg = reminder_message(profile, b, checklist_for(b.procedure))
+            msg = reminder_message(profile, b, checklist_for(b.procedure, b.case))
         else:
             if b.status != "displaced":
                 return None       # already rescheduled or cancelled before we got to tell them
@@ -154,7 +156,7 @@ def build(db_url: str, notice_id: int, profile: CommuneProfile, checklist_for: C
         return Notice(n.id, n.kind, b.channel, b.user_id, msg)
 
 
-def deliver_due(db_url: str, profile: CommuneProfile, checklist_for: Callable[[str], list[str]], now: datetime,
+def deliver_due(db_url: str, profile: CommuneProfile, checklist_for: ChecklistFor, now: datetime,
                 send: Callable[[str, str, ReplyMessage], bool | None], worker: str,
                 lease: timedelta = LEASE) -> int:
     """Synchronous sender (tests, scripts). `send` returns False/raises when it could not deliver."""
@@ -179,10 +181,13 @@ def deliver_due(db_url: str, profile: CommuneProfile, checklist_for: Callable[[s
     return sent
 
 
-def checklist_from_kb(kb) -> Callable[[str], list[str]]:
-    def get(procedure: str) -> list[str]:
+def checklist_from_kb(kb) -> ChecklistFor:
+    """Labels of the papers of the booking's case (never the optional papers of other cases);
+    an unknown or missing case lists the ordinary case's papers."""
+    def get(procedure: str, case: str | None = None) -> list[str]:
         try:
-            return [c.label for c in kb.checklist(procedure)]
-        except Exception:
+            known = case in kb.get(procedure).cases
+            return [c.label for c in kb.case_checklist(procedure, case if known else None)]
+        except Exception:   # a reminder still goes out, without the list, if the KB lacks the procedure
             return []
     return get

@@ -85,6 +85,7 @@ class BookingView:
     sender_id: str
     name: str | None = None
     phone: str | None = None
+    case: str | None = None
 
     @property
     def hhmm(self) -> str:
@@ -97,7 +98,7 @@ class BookingView:
 
 def _view(b: Booking) -> BookingView:
     return BookingView(b.code, b.procedure, b.day, b.start_min, b.minutes, b.status, b.channel, b.user_id,
-                       b.sender_id, b.name, b.phone)
+                       b.sender_id, b.name, b.phone, b.case)
 
 
 def utc(dt: datetime) -> datetime:
@@ -263,8 +264,10 @@ class BookingService:
         return list(s.scalars(q.order_by(Booking.day, Booking.start_min)).all())
 
     # ------------------------------------------------------------------ writing
-    def book(self, sender_id: str, procedure: str, day: date, start: int, name: str, phone: str) -> BookingView:
-        """Take a seat. Raises SlotFull (with the next free slots), TooManyBookings, NotBookable."""
+    def book(self, sender_id: str, procedure: str, day: date, start: int, name: str, phone: str,
+             case: str | None = None) -> BookingView:
+        """Take a seat. Raises SlotFull (with the next free slots), TooManyBookings, NotBookable.
+        `case`: the KB sub-case the resident asked about, so the reminder lists its papers."""
         self._validate_slot(procedure, day, start)
         starts = cal.covered(self.profile, start, procedure)
         cap = self.profile.booking.capacity_per_slot
@@ -284,7 +287,7 @@ class BookingService:
                     s.rollback()
                     raise TooManyBookings(limit, views)
                 b = Booking(code=new_code(), sender_id=sender_id, channel=channel, user_id=user_id,
-                            procedure=procedure, day=day, start_min=start,
+                            procedure=procedure, case=case, day=day, start_min=start,
                             minutes=cal.procedure_minutes(self.profile, procedure), seats=len(starts),
                             status="booked", name=name, phone=phone,
                             created_at=utc(self.now()), updated_at=utc(self.now()))

@@ -4,6 +4,7 @@
     code = kb.detect_procedure(text)                # "khai_sinh" | ... | None
     case = kb.detect_case(code, text)               # "qua_han" | ... | "default"
     reply = render_answer(kb.answer(code, "fee", case))
+    kb.faq()                                        # situation-level entries of data/kb/faq/
 """
 from __future__ import annotations
 
@@ -16,16 +17,18 @@ from pathlib import Path
 from hotich.procedures import CODES
 from hotich.text.normalize import fold, nfc, normalize_message
 
+from .faq import load_faq_dir
 from .loader import KBError, load_dir, load_file
-from .models import (DEFAULT_CASE, TOPIC_LABELS, TOPICS, Answer, Case, ChecklistItem,
-                     ProcedureKB, TopicAnswer)
+from .models import (DEFAULT_CASE, FAQ_TOPICS, GENERAL, TOPIC_LABELS, TOPICS, Answer, Case,
+                     ChecklistItem, FaqEntry, ProcedureKB, TopicAnswer)
 from .render import render_answer, render_overview
 
 __all__ = [
-    "DEFAULT_CASE", "TOPICS", "TOPIC_LABELS", "Answer", "Case", "ChecklistItem", "KBError",
-    "KnowledgeBase", "ProcedureKB", "TopicAnswer", "load_dir", "load_file", "render_answer",
-    "render_overview",
+    "DEFAULT_CASE", "FAQ_TOPICS", "GENERAL", "TOPICS", "TOPIC_LABELS", "Answer", "Case",
+    "ChecklistItem", "FaqEntry", "KBError", "KnowledgeBase", "ProcedureKB", "TopicAnswer",
+    "load_dir", "load_file", "render_answer", "render_overview",
 ]
+FAQ_SUBDIR = "faq"
 
 # Accents are optional, but accents that were typed must agree: "muon" matches "muộn" and
 # "muốn", while "muốn" (want) must not match the keyword "muộn" (late).
@@ -82,13 +85,17 @@ def _best_match(text: str, candidates: Iterable[tuple[str, Iterable[str]]]) -> s
 
 
 class KnowledgeBase:
-    def __init__(self, entries: dict[str, ProcedureKB]):
+    def __init__(self, entries: dict[str, ProcedureKB], faq: Iterable[FaqEntry] = ()):
         self._entries = entries
+        self._faq = tuple(faq)
+        self._faq_by_id = {e.id: e for e in self._faq}
 
     @classmethod
     def load(cls, directory: str | Path, required: Iterable[str] = CODES) -> KnowledgeBase:
-        """Load and validate; raises KBError naming the file and key on any problem."""
-        return cls(load_dir(directory, required))
+        """Load and validate the procedure files and the FAQ entries of `directory`/faq/
+        (optional); raises KBError naming the file, entry and key on any problem."""
+        entries = load_dir(directory, required)
+        return cls(entries, load_faq_dir(Path(directory) / FAQ_SUBDIR, entries))
 
     def procedures(self) -> list[str]:
         return list(self._entries)
@@ -135,6 +142,21 @@ class KnowledgeBase:
 
     def checklist(self, procedure: str) -> tuple[ChecklistItem, ...]:
         return self.get(procedure).checklist
+
+    def case_checklist(self, procedure: str, case: str | None = None) -> tuple[ChecklistItem, ...]:
+        """The papers of one case (its `checklist:`, else the procedure's required items)."""
+        items = {item.id: item for item in self.get(procedure).checklist}
+        return tuple(items[i] for i in self.case(procedure, case).checklist)
+
+    def faq(self) -> tuple[FaqEntry, ...]:
+        """Every FAQ entry, in file and entry order."""
+        return self._faq
+
+    def faq_entry(self, entry_id: str) -> FaqEntry:
+        try:
+            return self._faq_by_id[entry_id]
+        except KeyError:
+            raise KeyError(f"không có câu hỏi {entry_id!r} trong KB") from None
 
     def overview(self, procedure: str) -> str:
         return render_overview(self.get(procedure))

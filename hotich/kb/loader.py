@@ -41,7 +41,7 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-class _Ctx:
+class Ctx:
     """Carries the file name into every error message."""
 
     def __init__(self, path: Path):
@@ -75,7 +75,7 @@ class _Ctx:
         return value
 
 
-def _topic(ctx: _Ctx, raw: Any, key: str) -> TopicAnswer:
+def _topic(ctx: Ctx, raw: Any, key: str) -> TopicAnswer:
     raw = ctx.mapping(raw, key)
     unknown = set(raw) - {"answer", "sources", "confirm"}
     if unknown:
@@ -87,7 +87,7 @@ def _topic(ctx: _Ctx, raw: Any, key: str) -> TopicAnswer:
     )
 
 
-def _case(ctx: _Ctx, case_id: Any, raw: Any) -> Case:
+def _case(ctx: Ctx, case_id: Any, raw: Any, checklist: tuple[ChecklistItem, ...]) -> Case:
     key = f"cases.{case_id}"
     ctx.ident(case_id, key)
     raw = ctx.mapping(raw, key)
@@ -101,15 +101,32 @@ def _case(ctx: _Ctx, case_id: Any, raw: Any) -> Case:
             raise ctx.fail(f"{key}.topics", f"case `default` thiếu chủ đề: {', '.join(missing)}")
     elif not topics_raw:
         raise ctx.fail(f"{key}.topics", "cần ít nhất một chủ đề")
+    if "checklist" in raw:
+        papers = checklist_ids(ctx, raw["checklist"], f"{key}.checklist", checklist)
+    else:
+        papers = tuple(item.id for item in checklist if item.required)
     return Case(
         id=case_id,
         title=ctx.text(raw.get("title"), f"{key}.title"),
         keywords=ctx.strings(raw.get("keywords"), f"{key}.keywords"),
         topics={t: _topic(ctx, topics_raw[t], f"{key}.topics.{t}") for t in TOPICS if t in topics_raw},
+        checklist=papers,
     )
 
 
-def _checklist(ctx: _Ctx, raw: Any) -> tuple[ChecklistItem, ...]:
+def checklist_ids(ctx: Ctx, value: Any, key: str, checklist: tuple[ChecklistItem, ...]) -> tuple[str, ...]:
+    """A list of ids that must name items of the procedure's `checklist:`."""
+    ids = ctx.strings(value, key)
+    known = {item.id for item in checklist}
+    unknown = [i for i in ids if i not in known]
+    if unknown:
+        raise ctx.fail(key, f"không có trong checklist của thủ tục: {', '.join(unknown)}")
+    if len(set(ids)) != len(ids):
+        raise ctx.fail(key, "có id bị lặp")
+    return ids
+
+
+def _checklist(ctx: Ctx, raw: Any) -> tuple[ChecklistItem, ...]:
     if raw is None:
         raw = []
     if not isinstance(raw, list):
@@ -132,19 +149,17 @@ def _checklist(ctx: _Ctx, raw: Any) -> tuple[ChecklistItem, ...]:
     return tuple(items)
 
 
-def _updated(ctx: _Ctx, value: Any) -> date:
+def a_date(ctx: Ctx, value: Any, key: str) -> date:
     if isinstance(value, date):
         return value
     try:
         return date.fromisoformat(str(value))
     except ValueError:
-        raise ctx.fail("updated", f"ngày {value!r} không hợp lệ (dạng YYYY-MM-DD)") from None
+        raise ctx.fail(key, f"ngày {value!r} không hợp lệ (dạng YYYY-MM-DD)") from None
 
 
-def load_file(path: Path) -> ProcedureKB:
-    """Parse and validate one procedure file."""
-    path = Path(path)
-    ctx = _Ctx(path)
+def read_yaml(path: Path, ctx: Ctx) -> dict:
+    """The file's top-level mapping; syntax errors and duplicate keys name the line."""
     try:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
     except yaml.MarkedYAMLError as exc:
@@ -152,7 +167,14 @@ def load_file(path: Path) -> ProcedureKB:
         raise KBError(f"{ctx.file}: dòng {line}: {exc.problem or exc}") from exc
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise KBError(f"{ctx.file}: YAML không đọc được: {exc}") from exc
-    raw = ctx.mapping(raw, "(gốc)")
+    return ctx.mapping(raw, "(gốc)")
+
+
+def load_file(path: Path) -> ProcedureKB:
+    """Parse and validate one procedure file."""
+    path = Path(path)
+    ctx = Ctx(path)
+    raw = read_yaml(path, ctx)
     code = raw.get("procedure")
     if code != path.stem:
         raise ctx.fail("procedure", f"{code!r} phải trùng tên file ({path.stem!r})")
@@ -161,14 +183,15 @@ def load_file(path: Path) -> ProcedureKB:
     cases_raw = ctx.mapping(raw.get("cases"), "cases")
     if DEFAULT_CASE not in cases_raw:
         raise ctx.fail("cases", "thiếu case `default`")
+    checklist = _checklist(ctx, raw.get("checklist"))
     return ProcedureKB(
         code=code,
         name=ctx.text(raw.get("name"), "name"),
-        updated=_updated(ctx, raw.get("updated")),
+        updated=a_date(ctx, raw.get("updated"), "updated"),
         summary=ctx.text(raw.get("summary"), "summary"),
         keywords=ctx.strings(raw.get("keywords"), "keywords", non_empty=True),
-        checklist=_checklist(ctx, raw.get("checklist")),
-        cases={cid: _case(ctx, cid, craw) for cid, craw in cases_raw.items()},
+        checklist=checklist,
+        cases={cid: _case(ctx, cid, craw, checklist) for cid, craw in cases_raw.items()},
     )
 
 

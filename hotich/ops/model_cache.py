@@ -17,7 +17,7 @@ from hotich.config import ROOT
 
 RASA_VENV = Path(os.environ.get("RASA_VENV", ROOT / ".venv-rasa"))
 MODELS_DIR = Path(os.environ.get("MODELS_DIR", ROOT / "models"))
-MODEL_INPUTS = ("config.yml", "domain.yml", "nlu_data", "rasa_components", "hotich/text/normalize.py",
+MODEL_INPUTS = ("config.yml", "domain.yml", "nlu_data", "rasa_components", "hotich/text/normalize.py", "hotich/text/shape.py",
                 "hotich/procedures.py")
 
 

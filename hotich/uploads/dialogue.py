@@ -80,7 +80,7 @@ def consent_question(retention_days: int) -> ReplyMessage:
 
 
 def consent_refused() -> ReplyMessage:
-    return ReplyMessage("Không sao ạ. Xã không lưu giấy tờ nào của bạn. Bạn mang giấy tờ đến Bộ phận Một cửa "
+    return ReplyMessage("Không sao ạ. Xã không lưu giấy tờ nào của bạn. Bạn mang giấy tờ đến Trung tâm Phục vụ hành chính công "
                         "khi làm thủ tục nhé.")
 
 
@@ -119,7 +119,7 @@ def checklist(svc: UploadService, view: SubmissionView) -> ReplyMessage:
 def file_received(svc: UploadService, view: SubmissionView, file_id: str, size: int, kind: str) -> ReplyMessage:
     what = "Tệp PDF" if kind == "pdf" else "Ảnh"
     buttons = [ReplyButton(f"Đây là: {_short(it.label)}", step(f"a:{file_id}:{i}"))
-               for i, it in enumerate(svc.checklist(view.procedure), start=1)]
+               for i, it in enumerate(svc.checklist(view.procedure, view.case), start=1)]
     buttons.append(ReplyButton("Xóa tệp này", step(f"x:{file_id}")))
     return ReplyMessage(f"Đã nhận {what.lower()} ({_size(size)}, đã lưu mã hóa). Đây là giấy tờ nào?", buttons)
 

@@ -64,7 +64,8 @@ def find_appointment(db_url: str, sender_id: str, now: datetime | None = None) -
 
 def upload_turn(svc: UploadService, resident_id: int, step: str | None, procedure: str | None,
                 intent: str | None = None, prompt: str | None = None,
-                appointment: Appointment | None = None) -> Turn:
+                appointment: Appointment | None = None, case: str | None = None) -> Turn:
+    """`case`: the sub-case of `procedure` the resident was asking about (its papers are listed)."""
     days = svc.retention.days
     if not svc.enabled:
         return Turn([ReplyMessage(dialogue_off())])
@@ -110,7 +111,7 @@ def upload_turn(svc: UploadService, resident_id: int, step: str | None, procedur
         return Turn([dialogue.choose_procedure()])
     if not svc.has_consent(resident_id):
         return Turn([dialogue.consent_question(days)], proc, P_CONSENT)
-    view = svc.start(resident_id, proc)
+    view = svc.start(resident_id, proc, case=case if proc == procedure else None)
     return Turn([dialogue.checklist(svc, view)], proc)
 
 
@@ -135,5 +136,5 @@ def delete_turn(svc: UploadService, sender_id: str, step: str | None, intent: st
 
 
 def dialogue_off() -> str:
-    return ("Hiện xã chưa nhận giấy tờ gửi trước qua tin nhắn. Bạn vui lòng mang giấy tờ đến Bộ phận Một cửa "
+    return ("Hiện xã chưa nhận giấy tờ gửi trước qua tin nhắn. Bạn vui lòng mang giấy tờ đến Trung tâm Phục vụ hành chính công "
             "của xã.")

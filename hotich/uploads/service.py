@@ -59,7 +59,7 @@ ERR_NO_CONSENT = UploadError("no_consent", "Bạn cần đồng ý cho xã lưu 
 ERR_NO_DRAFT = UploadError("no_draft", "Bạn chưa chọn thủ tục để gửi giấy tờ.")
 ERR_NO_FILES = UploadError("no_files", "Bạn chưa gửi tệp nào nên chưa thể nộp hồ sơ.")
 ERR_OFF = UploadError("off", "Hiện xã chưa nhận giấy tờ gửi trước qua tin nhắn. "
-                             "Bạn vui lòng mang giấy tờ đến Bộ phận Một cửa của xã.")
+                             "Bạn vui lòng mang giấy tờ đến Trung tâm Phục vụ hành chính công của xã.")
 
 
 def new_public_id(n: int = 12) -> str:
@@ -105,6 +105,7 @@ class SubmissionView:
     submitted_at: datetime | None
     appointment_at: datetime | None
     purge_after: datetime
+    case: str | None = None
 
     def files_for(self, item_id: str | None) -> list[FileView]:
         return [f for f in self.files if f.item_id == item_id]
@@ -136,7 +137,8 @@ class PurgeReport:
 
 def _view(row: UploadSubmission) -> SubmissionView:
     return SubmissionView(
-        public_id=row.public_id, resident_id=row.resident_id, procedure=row.procedure, status=row.status,
+        public_id=row.public_id, resident_id=row.resident_id, procedure=row.procedure, case=row.case,
+        status=row.status,
         files=tuple(FileView(f.public_id, f.item_id, f.kind, f.size, f.sha256, _aware(f.created_at))
                     for f in row.files),
         reviews={r.item_id: ReviewView(r.item_id, r.status, r.note) for r in row.reviews},
@@ -228,9 +230,10 @@ class UploadService:
             row = _load(s, UploadSubmission.resident_id == resident_id)
             return _view(row) if row else None
 
-    def start(self, resident_id: int, procedure: str, now: datetime | None = None) -> SubmissionView:
-        """The resident's open draft for this procedure (one draft at a time; switching procedure
-        keeps the files but clears which paper each one is)."""
+    def start(self, resident_id: int, procedure: str, now: datetime | None = None,
+              case: str | None = None) -> SubmissionView:
+        """The resident's open draft for this procedure and sub-case (one draft at a time; switching
+        procedure keeps the files but clears which paper each one is)."""
         self.kb.get(procedure)   # KeyError on an unknown procedure
         if not self.has_consent(resident_id):
             raise ERR_NO_CONSENT
@@ -239,14 +242,16 @@ class UploadService:
             row = _load(s, UploadSubmission.resident_id == resident_id, UploadSubmission.status == DRAFT)
             if row is None:
                 row = UploadSubmission(public_id=new_public_id(), resident_id=resident_id, procedure=procedure,
-                                       status=DRAFT, created_at=now, purge_after=now + self.retention)
+                                       case=case, status=DRAFT, created_at=now, purge_after=now + self.retention)
                 s.add(row)
                 s.flush()
                 log.info("uploads: draft opened resident=%d submission=%d", resident_id, row.id)
             elif row.procedure != procedure:
-                row.procedure = procedure
+                row.procedure, row.case = procedure, case
                 for f in row.files:
                     f.item_id = None
+            elif case is not None:
+                row.case = case
             s.flush()
             s.refresh(row)
             return _view(row)
@@ -290,12 +295,14 @@ class UploadService:
         """Before downloading from a channel: refuse what is announced as too big."""
         check_size(size, self.max_bytes)
 
-    def checklist(self, procedure: str) -> tuple[ChecklistItem, ...]:
-        return self.kb.checklist(procedure)
+    def checklist(self, procedure: str, case: str | None = None) -> tuple[ChecklistItem, ...]:
+        """The papers of the submission's case, never the optional papers of other cases."""
+        known = case in self.kb.get(procedure).cases
+        return self.kb.case_checklist(procedure, case if known else None)
 
     def item_states(self, view: SubmissionView) -> list[ItemState]:
         return [ItemState(i, item, view.files_for(item.id), view.reviews.get(item.id))
-                for i, item in enumerate(self.checklist(view.procedure), start=1)]
+                for i, item in enumerate(self.checklist(view.procedure, view.case), start=1)]
 
     def missing(self, view: SubmissionView, required_only: bool = True) -> list[ChecklistItem]:
         return [st.item for st in self.item_states(view)
@@ -305,7 +312,7 @@ class UploadService:
         """Say which checklist paper a file is (index 1-based). Only the owner's draft files."""
         with session_scope(self.db_url) as s:
             f = self._own_file(s, resident_id, file_public_id, draft_only=True)
-            items = self.checklist(f.submission.procedure)
+            items = self.checklist(f.submission.procedure, f.submission.case)
             if not 1 <= item_index <= len(items):
                 raise NotFound()
             f.item_id = items[item_index - 1].id
@@ -426,7 +433,7 @@ class UploadService:
             row = _load(s, UploadSubmission.public_id == public_id, UploadSubmission.status != DRAFT)
             if row is None:
                 raise NotFound()
-            items = self.checklist(row.procedure)
+            items = self.checklist(row.procedure, row.case)
             if not 1 <= item_index <= len(items):
                 raise NotFound()
             item = items[item_index - 1]

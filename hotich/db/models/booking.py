@@ -39,6 +39,7 @@ class Booking(Base):
     channel: Mapped[str] = mapped_column(String(16))
     user_id: Mapped[str] = mapped_column(String(128))
     procedure: Mapped[str] = mapped_column(String(32))
+    case: Mapped[str | None] = mapped_column(String(32))                 # KB sub-case: its papers are listed
     day: Mapped[date] = mapped_column(Date)
     start_min: Mapped[int] = mapped_column(Integer)
     minutes: Mapped[int] = mapped_column(Integer)

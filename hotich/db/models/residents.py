@@ -38,7 +38,12 @@ class QuestionLog(Base):
     intent: Mapped[str | None] = mapped_column(String(64))
     procedure: Mapped[str | None] = mapped_column(String(32))
     confidence: Mapped[float | None] = mapped_column(Float)
-    outcome: Mapped[str] = mapped_column(String(16))            # "answered" | "fallback"
+    outcome: Mapped[str] = mapped_column(String(16))            # "answered" | "clarify" | "none" | "fallback" | …
+    # What the answer router decided: "nlu" (intent → KB topic), "retrieval" (FAQ search), "button";
+    # the FAQ entry answered and the retrieval score, so weak answers can be found and improved.
+    route: Mapped[str | None] = mapped_column(String(16))
+    entry_id: Mapped[str | None] = mapped_column(String(64))
+    score: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
 

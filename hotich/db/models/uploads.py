@@ -34,6 +34,7 @@ class UploadSubmission(Base):
     public_id: Mapped[str] = mapped_column(String(24), unique=True)     # random; what officers type
     resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"), index=True)
     procedure: Mapped[str] = mapped_column(String(32))
+    case: Mapped[str | None] = mapped_column(String(32))                 # KB sub-case: its checklist is asked
     status: Mapped[str] = mapped_column(String(12), default="draft", index=True)
     appointment_id: Mapped[int | None] = mapped_column(Integer)          # booking's appointment, if any
     appointment_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
