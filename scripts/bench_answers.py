@@ -154,21 +154,21 @@ def calibrate(retriever: Retriever, questions: list[Question]) -> Params:
     base = retriever.params
     best, best_key = base, None
     grid = {
-        "lex_weight": [0.25, 0.5, 0.75, 1.0],
-        "sem_floor": [0.82, 0.85, 0.88],
-        "answer_field": [0.0, 0.25],
-        "unseen_weight": [0.15, 0.3, 0.6],
+        "lex_weight": [1.0, 1.5, 2.0],
+        "named_prior": [0.2, 0.3, 0.5],
+        "unseen_weight": [0.6, 1.0],
     }
     thresholds = {
-        "none_below": [0.1, 0.2, 0.3, 0.4],
-        "answer_above": [0.3, 0.4, 0.5, 0.6],
-        "margin": [0.02, 0.04, 0.06, 0.09, 0.12],
+        "none_below": [0.5, 0.7, 0.9],
+        "answer_above": [0.8, 1.0],
+        "margin": [0.3, 0.4],
+        "agree_margin": [0.1, 0.15, 0.2],
     }
     for combo in itertools.product(*grid.values()):
         p = replace(base, **dict(zip(grid, combo)))
         hits = [retriever.rank(s, params=p) for s in sigs]
         for tcombo in itertools.product(*thresholds.values()):
-            pt = replace(p, **dict(zip(thresholds, tcombo)), clarify_window=tcombo[2] * 1.5)
+            pt = replace(p, **dict(zip(thresholds, tcombo)))
             outs = [outcome(q, retriever.decide_ranked(s, h, pt)) for q, s, h in zip(questions, sigs, hits)]
             sm = summary(outs, None)
             if sm["confident_wrong"] > 0.02:
