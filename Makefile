@@ -19,7 +19,7 @@ help:
 	@echo "make run            start actions server :5055, Rasa :5005 and the gateway (web chat :8080, Telegram if TELEGRAM_TOKEN)"
 	@echo "make test           run the whole test suite (unit, SQLite + PostgreSQL, Rasa data/stories, end-to-end, browser)"
 	@echo "make train          train the Rasa model if its inputs changed (cached by hash in models/)"
-	@echo "make bench-nlu      cross-validated intent accuracy, macro-F1, entity F1"
+	@echo "make bench-nlu      cross-validated intent accuracy, macro-F1, entity F1 (all and short messages), held-out set"
 	@echo "make bench-latency  p50/p95 reply latency through the gateway vs bare Rasa parse; stack RSS"
 	@echo "make bench-booking  booking throughput and p95 for 200 concurrent residents (SQLite, PostgreSQL)"
 	@echo "make bench-answers  FAQ retrieval on dev and held-out questions: top-1/top-3, confident wrong, clarify, none, p95"
