@@ -1,6 +1,9 @@
-"""Appointment booking (issue #4): the booking form and check / cancel / reschedule.
+"""Appointment booking: the Rasa form `booking_form` and check / cancel / reschedule.
 
-Thin adapters: every decision is in hotich.booking.dialogue; here only tracker ↔ plain values.
+Thin adapters. The form is Rasa's: `required_slots` says what it asks, `extract_<slot>` reads
+the slot from the latest message (hotich.booking.form, pure), `validate_<slot>` checks it
+against the calendar (BookingService). Questions in the middle and "không" are Rasa rules
+(nlu_data/rules/booking.yml): a message that fills nothing makes the form step aside.
 """
 from __future__ import annotations
 
@@ -11,17 +14,17 @@ from typing import Any
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from actions.common import case_of, kb, profile, send, settings
-from hotich.booking import dialogue
+from hotich.booking import dialogue, form
 from hotich.booking.clock import clock_from_env
+from hotich.booking.form import Checked, Message
 from hotich.booking.reminders import checklist_from_kb
 from hotich.booking.service import BookingService
 
 log = logging.getLogger(__name__)
 FORM = "booking_form"
-# Actions after which the form may still read the resident's message (it was meant for the form).
-_READS_MESSAGE = {FORM, "action_listen", "action_extract_slots", f"validate_{FORM}", "action_reschedule_appointment"}
 
 
 @lru_cache(maxsize=1)
@@ -29,12 +32,10 @@ def service() -> BookingService:
     return BookingService(settings().database_url, profile(), clock_from_env())
 
 
-def _raw_text(tracker: Tracker) -> str:
-    """The message as typed (the NLU pipeline lower-cases `latest_message.text`)."""
-    for ev in reversed(tracker.events):
-        if ev.get("event") == "user":
-            return ev.get("text") or ""
-    return (tracker.latest_message or {}).get("text") or ""
+def _typed(tracker: Tracker) -> str:
+    """The message as the resident typed it (the NLU pipeline lower-cases the parsed text)."""
+    event = tracker.get_last_event_for("user") or {}
+    return event.get("text") or ""
 
 
 def _entities(tracker: Tracker) -> dict[str, str]:
@@ -45,42 +46,83 @@ def _entities(tracker: Tracker) -> dict[str, str]:
     return out
 
 
-def _intent(tracker: Tracker) -> str | None:
-    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
-
-
-def _resumed(tracker: Tracker) -> bool:
-    """True when another action already handled the latest message (a question in the middle)."""
-    for ev in reversed(tracker.events):
-        if ev.get("event") == "user":
-            return False
-        if ev.get("event") == "action" and ev.get("name") not in _READS_MESSAGE:
-            return True
-    return False
+def _message(tracker: Tracker) -> Message:
+    intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+    return Message.of(_typed(tracker), intent, _entities(tracker), tracker.get_slot("requested_slot"))
 
 
 def _state(tracker: Tracker) -> dict[str, Any]:
-    state = {s: tracker.get_slot(s) for s in dialogue.ALL_SLOTS}
-    state["_context_procedure"] = tracker.get_slot("procedure")
-    return state
+    return {s: tracker.get_slot(s) for s in form.ALL_SLOTS}
+
+
+def _new(tracker: Tracker, slot: str, value: Any) -> dict[str, Any]:
+    """Only a value that changes the slot counts as filled (else the form steps aside)."""
+    return {} if value is None or value == tracker.get_slot(slot) else {slot: value}
+
+
+def _apply(dispatcher: CollectingDispatcher, checked: Checked) -> dict[str, Any]:
+    send(dispatcher, *checked.messages)
+    return checked.slots
 
 
 class ValidateBookingForm(FormValidationAction):
     def name(self) -> str:
         return f"validate_{FORM}"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
-        turn = dialogue.Turn(text=_raw_text(tracker), intent=_intent(tracker), entities=_entities(tracker),
-                             requested=tracker.get_slot("requested_slot"),
-                             resumed=_resumed(tracker))
-        result = dialogue.step(service(), _state(tracker), turn)
-        send(dispatcher, *result.messages)
-        # Only SlotSets when the message was for the form; nothing → Rasa lets the rules take the turn.
-        events: list = [SlotSet(k, v) for k, v in result.slots.items()]
-        events.append(SlotSet("requested_slot", result.requested))
-        log.info("booking form: sender=%s requested=%s filled=%s next=%s", tracker.sender_id, turn.requested,
-                 sorted(result.slots), result.requested)
+    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: DomainDict) -> list[str]:
+        return form.required_slots(rescheduling=bool(tracker.get_slot(form.REF)))
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list:
+        starting = (tracker.active_loop or {}).get("name") != FORM
+        if starting and not tracker.get_slot(form.REF):
+            # The booking cap is told before the resident types anything (still enforced at submit).
+            full = form.cap_reached(service(), tracker.sender_id)
+            if full is not None:
+                send(dispatcher, full)
+                return [SlotSet("requested_slot", None)]          # the form ends without a booking
+        events = await super().run(dispatcher, tracker, domain)
+        log.info("booking form: sender=%s filled=%s", tracker.sender_id,
+                 sorted(e["name"] for e in events if e.get("event") == "slot" and e["name"] != "requested_slot"))
         return events
+
+    # -- extraction: what the latest message gives each slot
+    async def extract_booking_procedure(self, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
+        if tracker.get_slot(form.REF):
+            return {}                                 # a reschedule keeps the booking's procedure
+        return _new(tracker, form.PROCEDURE, form.extract_procedure(_message(tracker), tracker.get_slot("procedure")))
+
+    async def extract_booking_day(self, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
+        return _new(tracker, form.DAY, form.extract_day(_message(tracker), service().now()))
+
+    async def extract_booking_time(self, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
+        return _new(tracker, form.TIME, form.extract_time(_message(tracker), service().now()))
+
+    async def extract_booking_name(self, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
+        return form.extract_name_and_phone(_message(tracker))
+
+    async def extract_booking_phone(self, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
+        return _new(tracker, form.PHONE, form.extract_phone(_message(tracker)))
+
+    # -- validation: is the value bookable
+    def validate_booking_procedure(self, value, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
+        return _apply(dispatcher, form.check_procedure(service(), value, _state(tracker)))
+
+    def validate_booking_day(self, value, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
+        return _apply(dispatcher, form.check_day(service(), value, _state(tracker)))
+
+    def validate_booking_time(self, value, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
+        return _apply(dispatcher, form.check_time(service(), value, _state(tracker)))
+
+    def validate_booking_name(self, value, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
+        return _apply(dispatcher, form.check_name(value))
+
+    def validate_booking_phone(self, value, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
+        return _apply(dispatcher, form.check_phone(value))
+
+    def validate_booking_confirm(self, value, dispatcher, tracker: Tracker, domain) -> dict[str, Any]:
+        """A typed or pressed yes to the summary (domain.yml maps intent affirm)."""
+        return {form.CONFIRM: value}
 
 
 class _AskAction(Action):
@@ -89,42 +131,42 @@ class _AskAction(Action):
     def name(self) -> str:
         return f"action_ask_{self.slot}"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list:
         send(dispatcher, *dialogue.ask(service(), _state(tracker), self.slot))
         return []
 
 
 class ActionAskBookingProcedure(_AskAction):
-    slot = dialogue.PROCEDURE
+    slot = form.PROCEDURE
 
 
 class ActionAskBookingDay(_AskAction):
-    slot = dialogue.DAY
+    slot = form.DAY
 
 
 class ActionAskBookingTime(_AskAction):
-    slot = dialogue.TIME
+    slot = form.TIME
 
 
 class ActionAskBookingName(_AskAction):
-    slot = dialogue.NAME
+    slot = form.NAME
 
 
 class ActionAskBookingPhone(_AskAction):
-    slot = dialogue.PHONE
+    slot = form.PHONE
 
 
 class ActionAskBookingConfirm(_AskAction):
-    slot = dialogue.CONFIRM
+    slot = form.CONFIRM
 
 
 class ActionBookingSubmit(Action):
     def name(self) -> str:
         return "action_booking_submit"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list:
         state = _state(tracker)
-        procedure = state.get(dialogue.PROCEDURE) or ""
+        procedure = state.get(form.PROCEDURE) or ""
         case = case_of(tracker, procedure)
         checklist = checklist_from_kb(kb())(procedure, case)
         result = dialogue.submit(service(), state, tracker.sender_id, checklist, case=case)
@@ -141,7 +183,7 @@ class ActionBookingStop(Action):
     def name(self) -> str:
         return "action_booking_stop"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list:
         send(dispatcher, dialogue.stop_message())
         return [ActiveLoop(None), SlotSet("requested_slot", None),
                 *[SlotSet(k, v) for k, v in dialogue.reset_slots().items()]]
@@ -151,8 +193,8 @@ class ActionCheckAppointments(Action):
     def name(self) -> str:
         return "action_check_appointments"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
-        send(dispatcher, *dialogue.list_bookings(service(), tracker.sender_id, _raw_text(tracker), _entities(tracker)))
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list:
+        send(dispatcher, *dialogue.list_bookings(service(), tracker.sender_id, _typed(tracker), _entities(tracker)))
         return []
 
 
@@ -160,8 +202,8 @@ class ActionCancelAppointment(Action):
     def name(self) -> str:
         return "action_cancel_appointment"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
-        send(dispatcher, *dialogue.cancel(service(), tracker.sender_id, _raw_text(tracker), _entities(tracker)))
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list:
+        send(dispatcher, *dialogue.cancel(service(), tracker.sender_id, _typed(tracker), _entities(tracker)))
         return []
 
 
@@ -169,10 +211,9 @@ class ActionRescheduleAppointment(Action):
     def name(self) -> str:
         return "action_reschedule_appointment"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
-        slots, messages = dialogue.start_reschedule(service(), tracker.sender_id, _raw_text(tracker),
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list:
+        slots, messages = dialogue.start_reschedule(service(), tracker.sender_id, _typed(tracker),
                                                     _entities(tracker))
         send(dispatcher, *messages)
-        if slots is None:
-            return []
-        return [*[SlotSet(k, v) for k, v in slots.items()], FollowupAction(FORM)]
+        # booking_ref set → the rules open the form for the new time; None → the resident picks one.
+        return [SlotSet(k, v) for k, v in (slots or {form.REF: None}).items()]

@@ -1,17 +1,20 @@
-"""Hand-off to the officer (issue #6): the action only asks the gateway to escalate.
+"""Hand-off to the officer and back.
 
-The gateway (bot/handoff.py) sees the custom payload in Rasa's reply and does the rest: queue,
-staff topic, what the resident is told (or the officer's contact when no staff group is set up).
+`action_talk_to_officer` only asks the gateway to escalate: the gateway (bot/handoff.py) sees the
+custom payload in Rasa's reply and does the rest (queue, staff topic, what the resident is told,
+or the officer's contact when no staff group is set up). When the officer hands the chat back,
+the gateway sends `/handoff_returned{"procedure": …}` and `action_handoff_returned` starts over.
 """
 from __future__ import annotations
 
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import ActiveLoop, AllSlotsReset, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import entity, record
+from actions.common import entity, record, send
+from hotich.session import carried, hand_back
 
 HANDOFF_KEY = "handoff"
 
@@ -35,3 +38,18 @@ class ActionTalkToOfficer(Action):
         request_handoff(dispatcher, procedure, reason)
         record(tracker, "handoff", procedure)
         return [SlotSet("fallback_count", 0.0)]
+
+
+class ActionHandoffReturned(Action):
+    """An officer handed the chat back: no form left half-way, no slot but the procedure kept."""
+
+    def name(self) -> str:
+        return "action_handoff_returned"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+        kept = carried(tracker.slots)
+        procedure = entity(tracker, "procedure") or kept.get("procedure")
+        if procedure:
+            kept["procedure"] = procedure
+        send(dispatcher, hand_back(procedure))
+        return [ActiveLoop(None), AllSlotsReset(), *[SlotSet(k, v) for k, v in kept.items()]]

@@ -249,11 +249,11 @@ def test_feature_is_off_without_a_key(db_url, tmp_path):
     assert err.value.code == "off"
 
 
-def test_dialogue_turns_consent_typed_yes_and_appointment_link(svc, db_url):
+def test_dialogue_turns_consent_submit_erase_and_appointment_link(svc, db_url):
     from datetime import date
 
     from hotich.db.models.booking import Booking
-    from hotich.uploads.flow import P_CONSENT, delete_turn, find_appointment, upload_turn
+    from hotich.uploads.flow import P_CONSENT, P_DELETE, P_SEND, delete_turn, find_appointment, upload_turn
 
     sender = "web:turns-0001"
     rid = svc.resident_for(sender)
@@ -268,14 +268,14 @@ def test_dialogue_turns_consent_typed_yes_and_appointment_link(svc, db_url):
     turn = upload_turn(svc, rid, None, None, appointment=appt)
     assert turn.procedure == "khai_sinh" and turn.prompt == P_CONSENT
     assert not svc.has_consent(rid)
-    turn = upload_turn(svc, rid, None, "khai_sinh", intent="affirm", prompt=P_CONSENT, appointment=appt)
+    turn = upload_turn(svc, rid, "ok", "khai_sinh", appointment=appt)    # a typed "có" fills the consent form with ok
     assert svc.has_consent(rid) and "Giấy chứng sinh" in turn.messages[0].text
     _, f = svc.add_file(rid, tiny_pdf())
     turn = upload_turn(svc, rid, f"a:{f.public_id}:2", None)
     assert "Đã ghi nhận: Giấy chứng sinh" in turn.messages[0].text
     turn = upload_turn(svc, rid, "send", None, appointment=appt)      # Tờ khai missing → asked first
-    assert "Vẫn nộp" in [b.title for b in turn.messages[0].buttons]
-    turn = upload_turn(svc, rid, None, None, intent="affirm", prompt=turn.prompt, appointment=appt)
+    assert "Vẫn nộp" in [b.title for b in turn.messages[0].buttons] and turn.prompt == P_SEND
+    turn = upload_turn(svc, rid, "send!", None, appointment=appt)
     assert "gắn với lịch hẹn lúc 09:00" in turn.messages[0].text
     assert svc.latest(rid).appointment_at is not None
 
@@ -285,11 +285,11 @@ def test_dialogue_turns_consent_typed_yes_and_appointment_link(svc, db_url):
     assert "không còn trong hồ sơ" in upload_turn(svc, rid, f"x:{fo.public_id}", None).messages[0].text
     assert len(svc.draft(other).files) == 1
 
-    # erase: asked, a typed "có" confirms
+    # erase: asked (erase_form waits), then confirmed
     sender = svc_sender(svc, rid)
     turn = delete_turn(svc, sender, None)
-    assert "1 hồ sơ" in turn.messages[0].text
-    turn = delete_turn(svc, sender, None, intent="affirm", prompt=turn.prompt)
+    assert "1 hồ sơ" in turn.messages[0].text and turn.prompt == P_DELETE
+    turn = delete_turn(svc, sender, "yes")
     assert "Đã xóa toàn bộ" in turn.messages[0].text and svc.summary(rid) == (0, 0, False)
     assert "không có gì để xóa" in delete_turn(svc, sender, None).messages[0].text
 

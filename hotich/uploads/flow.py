@@ -1,9 +1,11 @@
 """One turn of the send-papers-ahead dialogue and of "xóa dữ liệu của tôi", as the Rasa actions
-run them: (resident, step from a button or a typed yes/no, procedure) → replies + what to remember.
+run them: (resident, step, procedure) → replies + what to remember.
 
-Steps are the `upload` entity values documented in dialogue.py. A typed "có"/"không" right after
-one of our questions arrives as intent affirm/deny; `prompt` (slot upload_prompt) says which
-question it answers.
+Steps are the `upload` entity values documented in dialogue.py, from a button or from the small
+Rasa form that asked a yes/no question (a typed "có"/"không" fills its slot with the same step).
+A turn that asks such a question says so in `prompt`; the Rasa rules then open that question's
+form (domain.yml: upload_consent_form, upload_send_form, erase_form), which asks it again after
+anything the resident asks in between.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from hotich.uploads.service import NotFound, UploadError, UploadService
 
 log = logging.getLogger(__name__)
 
-# upload_prompt values
+# The yes/no questions (slot upload_prompt)
 P_CONSENT, P_SEND, P_DELETE = "consent", "send", "delete"
 
 
@@ -28,7 +30,7 @@ P_CONSENT, P_SEND, P_DELETE = "consent", "send", "delete"
 class Turn:
     messages: list[ReplyMessage]
     procedure: str | None = None      # for the `procedure` slot
-    prompt: str | None = None         # for the `upload_prompt` slot
+    prompt: str | None = None         # the yes/no question asked (then the only message), for `upload_prompt`
 
 
 @dataclass(frozen=True)
@@ -62,16 +64,22 @@ def find_appointment(db_url: str, sender_id: str, now: datetime | None = None) -
         return None
 
 
+def consent_question(svc: UploadService) -> ReplyMessage:
+    return dialogue.consent_question(svc.retention.days)
+
+
+def send_question(svc: UploadService, resident_id: int) -> ReplyMessage:
+    """"Submit although required papers are missing?" for the resident's draft."""
+    draft = svc.draft(resident_id)
+    return dialogue.confirm_incomplete(svc.missing(draft) if draft is not None else [])
+
+
 def upload_turn(svc: UploadService, resident_id: int, step: str | None, procedure: str | None,
-                intent: str | None = None, prompt: str | None = None,
                 appointment: Appointment | None = None, case: str | None = None) -> Turn:
     """`case`: the sub-case of `procedure` the resident was asking about (its papers are listed)."""
     days = svc.retention.days
     if not svc.enabled:
         return Turn([ReplyMessage(dialogue_off())])
-    if step is None and intent in ("affirm", "deny") and prompt in (P_CONSENT, P_SEND):
-        yes = intent == "affirm"
-        step = ("ok" if yes else "no") if prompt == P_CONSENT else ("send!" if yes else "list")
     draft = svc.draft(resident_id)
 
     if step == "no":
@@ -97,7 +105,7 @@ def upload_turn(svc: UploadService, resident_id: int, step: str | None, procedur
             return Turn([dialogue.nothing_to_submit()], draft.procedure if draft else procedure)
         missing = svc.missing(draft)
         if missing and step == "send":
-            return Turn([dialogue.confirm_incomplete(missing)], draft.procedure, P_SEND)
+            return Turn([send_question(svc, resident_id)], draft.procedure, P_SEND)
         try:
             view = svc.submit(resident_id, appointment.id if appointment else None,
                               appointment.at if appointment else None)
@@ -110,19 +118,22 @@ def upload_turn(svc: UploadService, resident_id: int, step: str | None, procedur
     if proc not in {p for p in svc.kb.procedures()}:
         return Turn([dialogue.choose_procedure()])
     if not svc.has_consent(resident_id):
-        return Turn([dialogue.consent_question(days)], proc, P_CONSENT)
+        return Turn([consent_question(svc)], proc, P_CONSENT)
     view = svc.start(resident_id, proc, case=case if proc == procedure else None)
     return Turn([dialogue.checklist(svc, view)], proc)
 
 
-def delete_turn(svc: UploadService, sender_id: str, step: str | None, intent: str | None = None,
-                prompt: str | None = None, bookings=None) -> Turn:
+def delete_question(svc: UploadService, sender_id: str, bookings=None) -> ReplyMessage:
+    from hotich.privacy.erase import count_personal_data
+
+    return dialogue.delete_question(count_personal_data(svc.db_url, sender_id, svc, bookings))
+
+
+def delete_turn(svc: UploadService, sender_id: str, step: str | None, bookings=None) -> Turn:
     """"Xóa dữ liệu của tôi": say what is held, ask once, then erase everything personal
     (papers, appointments, questions, officer chat) through hotich.privacy.erase."""
     from hotich.privacy.erase import count_personal_data, erase_resident_data
 
-    if step is None and intent in ("affirm", "deny") and prompt == P_DELETE:
-        step = "yes" if intent == "affirm" else "keep"
     if step == "keep":
         return Turn([dialogue.kept()])
     if step == "yes":
@@ -136,5 +147,5 @@ def delete_turn(svc: UploadService, sender_id: str, step: str | None, intent: st
 
 
 def dialogue_off() -> str:
-    return ("Hiện xã chưa nhận giấy tờ gửi trước qua tin nhắn. Bạn vui lòng mang giấy tờ đến Trung tâm Phục vụ hành chính công "
-            "của xã.")
+    return ("Hiện xã chưa nhận giấy tờ gửi trước qua tin nhắn. Anh/chị vui lòng mang giấy tờ đến Trung tâm "
+            "Phục vụ hành chính công của xã.")
