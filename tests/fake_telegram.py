@@ -29,7 +29,7 @@ from aiohttp import web
 
 BOT_ID = 7000000001
 _INT = {"chat_id", "message_id", "offset", "limit", "timeout", "user_id", "max_connections",
-        "message_thread_id", "from_chat_id"}   # last two: forum topics (handoff, issue #6)
+        "message_thread_id", "from_chat_id"}   # last two: forum topics
 _JSON = {"reply_markup", "commands", "allowed_updates", "link_preview_options", "reply_parameters",
          "scope", "entities"}
 _BOOL = {"show_alert", "drop_pending_updates", "disable_notification", "protect_content"}
@@ -84,7 +84,7 @@ class FakeTelegram:
         self._callback_ids = itertools.count(1)
         self._changed: asyncio.Condition | None = None
         self._runner: web.AppRunner | None = None
-        # forum supergroups (handoff, issue #6): chat id → {"title", "topics": {thread id → topic}, "members"}
+        # forum supergroups: chat id → {"title", "topics": {thread id → topic}, "members"}
         self.forums: dict[int, dict[str, Any]] = {}
         self._thread_ids = itertools.count(500)
         self.received: dict[tuple[int, int], dict[str, Any]] = {}   # (chat id, message id) → pushed message
@@ -153,7 +153,7 @@ class FakeTelegram:
         msg = {"message_id": next(self._message_ids), "date": int(time.time()),
                "chat": self._chat(user_id), "from": self.user(user_id),
                "photo": [{"file_id": file_id, "file_unique_id": file_id + "u", "width": 90, "height": 90}]}
-        self.received[(user_id, msg["message_id"])] = msg   # copyable (handoff, issue #6)
+        self.received[(user_id, msg["message_id"])] = msg   # copyable (hand-off)
         return await self.push({"message": msg})
 
     async def push_callback(self, user_id: int, message_id: int, data: str) -> dict[str, Any]:
@@ -163,7 +163,7 @@ class FakeTelegram:
                  "message": json.loads(json.dumps(message)), "data": data}
         return await self.push({"callback_query": query})
 
-    # -- forum supergroup (handoff, issue #6) ------------------------------------------------------
+    # -- forum supergroup (hand-off) -------------------------------------------------------------
 
     def add_forum(self, chat_id: int, title: str = "Cán bộ xã", members: dict[int, dict[str, Any]] | None = None) -> None:
         """A staff supergroup with topics; members: user id → {"first_name", "username"}."""
