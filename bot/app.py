@@ -1,4 +1,5 @@
-"""The gateway process: web chat (always), Telegram (TELEGRAM_TOKEN), Zalo (ZALO_* settings).
+"""The gateway process: web chat (always), Telegram (TELEGRAM_TOKEN), Zalo Bot (ZALO_BOT_TOKEN),
+Zalo OA (ZALO_APP_ID + secrets).
 
 Everything is built once, here, and passed to constructors: the delivery port first (with the
 channels that can push), then the features that use it (hand-off, papers, reminders, the
@@ -67,6 +68,9 @@ def build_gateway(settings: Settings, profile: CommuneProfile | None = None, hou
     else:
         log.info("telegram off (TELEGRAM_TOKEN not set)")
 
+    zalo = _zalo_senders(settings, db)
+    pushers.update({o.channel: o for o, _ in zalo.values()})
+
     delivery = Delivery(db, pushers, on_given_up=on_given_up, interval_s=min(2.0, retry_interval_s))
     handoff = HandoffService(db, rasa, delivery, profile, hours, staff)
     upload_service = UploadService.from_settings(settings)
@@ -102,7 +106,58 @@ def build_gateway(settings: Settings, profile: CommuneProfile | None = None, hou
         handlers += (TelegramUploads(uploads, tg_sender),)
         adapter = TelegramAdapter(outbox, tg_sender, UpdateDedup(events), handlers)
         app.cleanup_ctx.append(TelegramChannel(settings, application, adapter).cleanup_ctx)
+
+    if zalo:
+        from bot.zalo.common import ZaloResidents
+
+        for outgoing, make_channel in zalo.values():
+            channel = make_channel(ZaloResidents(outgoing, outbox, uploads), events)
+            channel.routes(app)
+            app.cleanup_ctx.append(channel.cleanup_ctx)
     return app
+
+
+def _zalo_senders(settings: Settings, db: str) -> dict:
+    """channel → (its ZaloOutgoing, a function making the receiving side once the outbox exists)."""
+    out: dict = {}
+    if not (settings.zalo_bot_token or settings.zalo_app_id):
+        return out
+    from bot.zalo.common import ChoiceMemory
+
+    choices = ChoiceMemory(db)
+    if settings.zalo_bot_token:
+        out["zalo_bot"] = _zalo_bot(settings, choices)
+    if settings.zalo_app_id:
+        if settings.zalo_oa_secret_key and settings.zalo_app_secret:
+            out["zalo_oa"] = _zalo_oa(settings, db, choices)
+        else:
+            log.error("zalo oa: ZALO_APP_ID set but ZALO_OA_SECRET_KEY or ZALO_APP_SECRET missing; OA stays off")
+    return out
+
+
+def _zalo_bot(settings: Settings, choices) -> tuple:
+    from bot.zalo.bot import ZaloBotApi, ZaloBotChannel
+    from bot.zalo.common import ZaloOutgoing
+
+    api = ZaloBotApi(settings.zalo_bot_api_url, settings.zalo_bot_token)
+    log.info("zalo bot on (%s)", settings.zalo_bot_mode)
+    return (ZaloOutgoing("zalo_bot", api.send_parts, choices, buttons_as_list=True),
+            lambda residents, events: ZaloBotChannel(api, residents, events, settings.zalo_bot_mode,
+                                                     settings.zalo_bot_webhook_secret, settings.zalo_bot_webhook_url))
+
+
+def _zalo_oa(settings: Settings, db: str, choices) -> tuple:
+    from bot.zalo.common import ZaloOutgoing
+    from bot.zalo.oa import HttpSession, OATokens, ZaloOAApi, ZaloOAChannel
+
+    http = HttpSession()
+    tokens = OATokens(db, settings.zalo_app_id, settings.zalo_oa_refresh_token, settings.zalo_oauth_url,
+                      settings.zalo_app_secret, http)
+    api = ZaloOAApi(settings.zalo_oa_api_url, tokens, http)
+    log.info("zalo oa on (webhook /zalo/oa/webhook)")
+    return (ZaloOutgoing("zalo_oa", api.send_parts, choices, buttons_as_list=False),
+            lambda residents, events: ZaloOAChannel(api, residents, events, settings.zalo_app_id,
+                                                    settings.zalo_oa_secret_key))
 
 
 async def run(settings: Settings, stop_event: asyncio.Event | None = None) -> None:

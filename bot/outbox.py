@@ -43,6 +43,15 @@ def _aware(value: datetime) -> datetime:
     """SQLite hands back naive datetimes for timezone-aware columns; they are UTC."""
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
+# Said before the answer to a queued message when it is pushed (the resident may have moved on).
+QUEUED_HEADER = "Dạ, hệ thống đã hoạt động trở lại. Đây là câu trả lời cho tin nhắn trước của anh/chị:"
+
+
+def with_header(messages: list[OutgoingMessage], kind: str) -> list[OutgoingMessage]:
+    """What a push channel sends for a queued unit: answers to queued messages get QUEUED_HEADER."""
+    return [OutgoingMessage(QUEUED_HEADER), *messages] if kind == "answer" else messages
+
+
 # A message Rasa keeps failing on while it answers other messages (e.g. a button whose action
 # says nothing) is answered with EMPTY_TEXT after this many tries, so it cannot block the resident.
 MAX_ATTEMPTS_WHILE_UP = 3

@@ -513,15 +513,16 @@ def _check_html(text: str) -> None:
         raise _ApiError(400, "Bad Request: can't parse entities: unclosed start tag")
 
 
-class ThreadedFakeTelegram:
-    """FakeTelegram on its own event loop in a thread, with blocking helpers for sync tests."""
+class ThreadedFake:
+    """A fake server (with async start/stop) on its own event loop in a thread, with blocking
+    helpers for sync tests: its coroutine methods and callables run on the fake's loop."""
 
-    def __init__(self, **kwargs) -> None:
-        self.fake = FakeTelegram(**kwargs)
+    def __init__(self, fake) -> None:
+        self.fake = fake
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="fake-telegram", daemon=True)
+        self._thread = threading.Thread(target=self._loop.run_forever, name=type(fake).__name__, daemon=True)
 
-    def __enter__(self) -> "ThreadedFakeTelegram":
+    def __enter__(self):
         self._thread.start()
         self.run(self.fake.start())
         return self
@@ -542,8 +543,26 @@ class ThreadedFakeTelegram:
             if value:
                 return value
             if time.monotonic() > deadline:
-                raise TimeoutError("fake Telegram: condition not met in time")
+                raise TimeoutError(f"{type(self.fake).__name__}: condition not met in time")
             time.sleep(0.1)
+
+    def __getattr__(self, name: str):
+        # Methods run on the fake's loop (its state is only touched there); data attributes as is.
+        attr = getattr(self.fake, name)
+        if asyncio.iscoroutinefunction(attr):
+            return lambda *a, **kw: self.run(attr(*a, **kw))
+        if callable(attr):
+            async def call(*a, **kw):
+                return attr(*a, **kw)
+            return lambda *a, **kw: self.run(call(*a, **kw))
+        return attr
+
+
+class ThreadedFakeTelegram(ThreadedFake):
+    """FakeTelegram on its own event loop in a thread, with blocking helpers for sync tests."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(FakeTelegram(**kwargs))
 
     def wait_messages(self, chat_id: int, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
         self.wait_for(lambda: len(self.messages_to(chat_id)) >= count, timeout)
@@ -557,14 +576,3 @@ class ThreadedFakeTelegram:
         async def copy():
             return json.loads(json.dumps(self.fake.sent))
         return {int(k): v for k, v in self.run(copy()).items()}
-
-    def __getattr__(self, name: str):
-        # Methods run on the fake's loop (its state is only touched there); data attributes as is.
-        attr = getattr(self.fake, name)
-        if asyncio.iscoroutinefunction(attr):
-            return lambda *a, **kw: self.run(attr(*a, **kw))
-        if callable(attr):
-            async def call(*a, **kw):
-                return attr(*a, **kw)
-            return lambda *a, **kw: self.run(call(*a, **kw))
-        return attr

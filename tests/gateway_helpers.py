@@ -16,7 +16,7 @@ from hotich.handoff.hours import OfficerHours
 def gateway_settings(db_url: str, rasa_url: str, **overrides) -> Settings:
     """Settings for a test gateway: web only unless overrides turn channels on."""
     base = dict(database_url=db_url, rasa_url=rasa_url, telegram_token="", staff_chat_id=None,
-                officer_telegram_ids=frozenset(), zalo_bot_token="", zalo_oa_refresh_token="")
+                officer_telegram_ids=frozenset(), zalo_bot_token="", zalo_app_id="")
     base.update(overrides)
     return dataclasses.replace(load_settings(), **base)
 

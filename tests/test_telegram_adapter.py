@@ -24,7 +24,7 @@ from bot.outbox import Outbox
 from bot.telegram.callbacks import CallbackStore
 from bot.telegram.dedup import UpdateDedup
 from bot.telegram.handlers import ALREADY_PRESSED_TEXT
-from bot.telegram.sender import QUEUED_HEADER
+from bot.outbox import QUEUED_HEADER
 from bot.web.app import OUTBOX_KEY
 from hotich.db.base import utcnow
 from hotich.db.models import InboundEvent, PendingMessage, QrScan, Resident, TelegramCallback

@@ -21,13 +21,11 @@ from telegram.ext import Application
 
 from bot.delivery import DeliveryError
 from bot.messages import OutgoingMessage
+from bot.outbox import with_header
 from bot.telegram.callbacks import CallbackStore
 from bot.telegram.render import render
 
 log = logging.getLogger(__name__)
-
-QUEUED_HEADER = "Dạ, hệ thống đã hoạt động trở lại. Đây là câu trả lời cho tin nhắn trước của anh/chị:"
-
 
 class TelegramSender:
     def __init__(self, application: Application, callbacks: CallbackStore) -> None:
@@ -60,8 +58,7 @@ class TelegramSender:
         """Pusher for the delivery port."""
         if not self.connected:
             raise DeliveryError("not_connected", permanent=False)
-        if kind == "answer":
-            messages = [OutgoingMessage(QUEUED_HEADER), *messages]
+        messages = with_header(messages, kind)
         chat_id = int(user_id)
         try:
             # No chat lock here: a push may happen while the adapter holds it (queued answers are
