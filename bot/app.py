@@ -155,7 +155,7 @@ def _zalo_oa(settings: Settings, db: str, choices) -> tuple:
                       settings.zalo_app_secret, http)
     api = ZaloOAApi(settings.zalo_oa_api_url, tokens, http)
     log.info("zalo oa on (webhook /zalo/oa/webhook)")
-    return (ZaloOutgoing("zalo_oa", api.send_parts, choices, buttons_as_list=False),
+    return (ZaloOutgoing("zalo_oa", api.send_parts, choices, buttons_as_list=False, files=True),
             lambda residents, events: ZaloOAChannel(api, residents, events, settings.zalo_app_id,
                                                     settings.zalo_oa_secret_key))
 

@@ -287,6 +287,17 @@ async def test_oa_window_closed_tells_the_officer_in_the_staff_topic(sqlite_url)
             assert "Kênh: Zalo OA" in tg.topic_texts(STAFF, thread)[0]
             await tg.push_group_message(STAFF, OFFICER_A, "/nhan", thread_id=thread, first_name="Chị Lan")
             await zalo.wait_for(lambda: any("đã nhận" in t for t in zalo.oa_texts_to(FOLLOWER)))
+            # the officer's photo reaches the resident as a Zalo image (upload endpoint)
+            tg.add_file("mau_anh", jpeg_with_gps())
+            await tg.push_group_message(STAFF, OFFICER_A, None, thread_id=thread, first_name="Chị Lan",
+                                        photo_file_id="mau_anh", caption="Ảnh mẫu")
+            await zalo.wait_for(lambda: any((m.get("attachment") or {}).get("payload", {}).get("elements")
+                                            for m in zalo.oa_messages_to(FOLLOWER)))
+            [image] = [m for m in zalo.oa_messages_to(FOLLOWER) if (m.get("attachment") or {}).get("payload", {})
+                       .get("template_type") == "media"]
+            assert image["attachment"]["payload"]["elements"][0]["attachment_id"].startswith("att")
+            await zalo.wait_for(lambda: "Ảnh mẫu" in zalo.oa_texts_to(FOLLOWER))
+            assert zalo.calls_of("oa", "upload/image")[0].params["size"] == len(jpeg_with_gps())
             zalo.window_closed.add(FOLLOWER)                    # the resident went quiet for 7 days
             await tg.push_group_message(STAFF, OFFICER_A, "Anh mang hộ chiếu nhé.", thread_id=thread,
                                         first_name="Chị Lan")

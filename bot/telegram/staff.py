@@ -29,8 +29,8 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.delivery import GIVEN_UP_TEXT
 from bot.handoff import HandoffService
-from bot.identity import TELEGRAM, Address
-from bot.messages import OutgoingMessage
+from bot.identity import TELEGRAM, ZALO_OA, Address
+from bot.messages import FILE_NOT_SHOWN_TEXT, Attachment, OutgoingMessage
 from bot.telegram.sender import TelegramSender
 from hotich.handoff import ownership
 from hotich.handoff.ownership import OFFICER, Conversation
@@ -51,8 +51,10 @@ FORWARD_USAGE = "Cách dùng: /chuyen <mã Telegram của cán bộ> hoặc /chu
 FORWARD_UNKNOWN = "Không tìm thấy cán bộ này trong danh sách cán bộ được cấu hình."
 UNKNOWN_TOPIC = "Chủ đề này không gắn với cuộc trò chuyện nào đang mở."
 RESIDENT_BLOCKED = "⚠️ Không gửi được: người dân đã chặn trợ lý hoặc rời cuộc trò chuyện."
-OTHER_CHANNEL_MEDIA = ("(Cán bộ đã gửi một tệp đính kèm; kênh này chưa hiển thị được tệp. "
-                       "Anh/chị vui lòng liên hệ xã để nhận.)")
+# Channels the officer's photos and documents are passed on to as files, with Zalo OA's limits.
+FILE_CHANNELS = {ZALO_OA}
+MAX_IMAGE_BYTES, MAX_FILE_BYTES = 1024 * 1024, 5 * 1024 * 1024
+FILE_EXTENSIONS = (".pdf", ".doc", ".docx")
 REOPENED = "🔄 Người dân lại yêu cầu gặp cán bộ."
 
 
@@ -232,6 +234,23 @@ class StaffDesk:
         if conv.owner != OFFICER:   # assigned straight from the queue: the resident hears a person has it
             await self.handoff.taken(t.conversation)
 
+    async def _attachment(self, bot: Bot, m: Message) -> Attachment | None:
+        """The officer's photo or document as a file for the resident's channel (None when it is
+        too big or of a kind that channel does not take)."""
+        if m.photo:
+            fitting = [p for p in m.photo if (p.file_size or 0) <= MAX_IMAGE_BYTES] or m.photo[:1]
+            file_id, name, image, limit = fitting[-1].file_id, "anh.jpg", True, MAX_IMAGE_BYTES
+        elif m.document is not None and (m.document.file_name or "").lower().endswith(FILE_EXTENSIONS):
+            file_id, name, image, limit = m.document.file_id, m.document.file_name, False, MAX_FILE_BYTES
+        else:
+            return None
+        try:
+            data = bytes(await (await bot.get_file(file_id)).download_as_bytearray())
+        except TelegramError as exc:
+            log.warning("staff: downloading an officer's file failed: %s", type(exc).__name__)
+            return None
+        return Attachment(name, data, image) if len(data) <= limit else None
+
     async def _resolve_officer(self, bot: Bot, arg: str) -> int | None:
         arg = arg.strip()
         if re.fullmatch(r"\d{1,20}", arg):
@@ -271,7 +290,11 @@ class StaffDesk:
             except Forbidden:
                 await self._reply(conv.topic_id, RESIDENT_BLOCKED)
                 return
+        elif kind == "text":
+            await self.handoff.send_to_resident(conv, [OutgoingMessage(m.text or "", custom={"handoff": "officer"})])
         else:
-            text = m.text if kind == "text" else "\n".join(x for x in (m.caption, OTHER_CHANNEL_MEDIA) if x)
-            await self.handoff.send_to_resident(conv, [OutgoingMessage(text or "", custom={"handoff": "officer"})])
+            attachment = await self._attachment(bot, m) if conv.channel in FILE_CHANNELS else None
+            text = "\n".join(x for x in (m.caption, None if attachment is not None else FILE_NOT_SHOWN_TEXT) if x)
+            await self.handoff.send_to_resident(conv, [OutgoingMessage(text, custom={"handoff": "officer"},
+                                                                       attachment=attachment)])
         log.info("staff: officer %s relayed conv=%d len=%d", kind, conv.id, len(m.text or m.caption or ""))

@@ -20,7 +20,7 @@ from sqlalchemy import delete, select
 
 from bot import identity
 from bot.core import EMPTY_TEXT, SERVICE_DOWN_TEXT
-from bot.messages import Button, IncomingMessage, OutgoingMessage
+from bot.messages import FILE_NOT_SHOWN_TEXT, Attachment, Button, IncomingMessage, OutgoingMessage
 from bot.outbox import Outbox, with_header
 from bot.rasa_client import RasaUnavailable
 from bot.uploads import UploadGateway
@@ -158,18 +158,22 @@ class Part:
     text: str = ""
     choices: list[tuple[str, str]] | None = None      # (title, number as payload)
     image: str | None = None
+    file: Attachment | None = None
 
 
-def plan(messages: list[OutgoingMessage], buttons_as_list: bool, max_buttons: int = 5
+def plan(messages: list[OutgoingMessage], buttons_as_list: bool, files: bool = False, max_buttons: int = 5
          ) -> tuple[list[Part], list[str]]:
     """Neutral messages → Zalo parts, and the payloads the numbers stand for (in order).
     `buttons_as_list`: choices are written into the text (Bot Platform); otherwise they become
-    OA buttons whose payload is the number, unless there are more than `max_buttons`."""
+    OA buttons whose payload is the number, unless there are more than `max_buttons`.
+    `files`: the channel can send files (OA); otherwise an attachment becomes a note."""
     parts: list[Part] = []
     payloads: list[str] = []
     for m in messages:
         if m.image:
             parts.append(Part(image=m.image))
+        if m.attachment is not None:
+            parts.append(Part(file=m.attachment) if files else Part(FILE_NOT_SHOWN_TEXT))
         choosable = [b for b in m.buttons if not is_link(b)]
         start = len(payloads) + 1
         payloads += [b.payload for b in choosable]
@@ -201,16 +205,18 @@ class ZaloOutgoing:
     """Sending to a Zalo resident: render, remember the numbered choices, send. Also the
     delivery port's Pusher for the channel (the client raises DeliveryError)."""
 
-    def __init__(self, channel: str, send: SendParts, choices: ChoiceMemory, buttons_as_list: bool) -> None:
+    def __init__(self, channel: str, send: SendParts, choices: ChoiceMemory, buttons_as_list: bool,
+                 files: bool = False) -> None:
         self.channel = channel
         self.send_parts = send
         self.choices = choices
         self.buttons_as_list = buttons_as_list
+        self.files = files
 
     async def deliver(self, user_id: str, messages: list[OutgoingMessage], remember_empty: bool = False) -> None:
         """The numbers shown become the resident's current choices. An answer without choices
         clears them (a later "2" is then text); a push without choices keeps them."""
-        parts, payloads = plan(messages, self.buttons_as_list)
+        parts, payloads = plan(messages, self.buttons_as_list, self.files)
         if payloads or remember_empty:
             await asyncio.to_thread(self.choices.remember, identity.sender_id(self.channel, user_id), payloads)
         if parts:

@@ -204,7 +204,9 @@ class ZaloOAApi:
 
     async def send_parts(self, user_id: str, parts: list[Part]) -> None:
         for p in parts:
-            if p.image:
+            if p.file is not None:
+                await self.send_file(user_id, p.file.data, p.file.filename, p.file.image)
+            elif p.image:
                 await self.send(user_id, {"attachment": {"type": "template", "payload": {
                     "template_type": "media", "elements": [{"media_type": "image", "url": p.image}]}}})
             elif p.choices:

@@ -131,19 +131,27 @@ def chat_fixture():
 
 
 @contextmanager
-def gateway_on_fake_telegram(stack: Stack, fake, **extra_env: str):
-    """Restart the stack's gateway with Telegram on, pointed at a fake Bot API server (plus any
-    extra settings); put the original web-only gateway back afterwards for the other e2e tests."""
+def restarted_gateway(stack: Stack, **env: str):
+    """Restart the stack's gateway with extra settings; put the original web-only gateway back
+    afterwards for the other e2e tests."""
     saved = dict(stack.env)
     stack.stop("gateway")
-    stack.env.update({"TELEGRAM_TOKEN": fake.token, "TELEGRAM_BASE_URL": fake.base_url,
-                      "TELEGRAM_BASE_FILE_URL": fake.base_file_url, "TELEGRAM_MODE": "polling", **extra_env})
+    stack.env.update(env)
     try:
         stack.start_gateway()
-        fake.wait_for(lambda: fake.calls_of("getUpdates"), 30)
-        yield fake
+        yield stack
     finally:
         stack.stop("gateway")
         stack.env.clear()
         stack.env.update(saved)
         stack.start_gateway()
+
+
+@contextmanager
+def gateway_on_fake_telegram(stack: Stack, fake, **extra_env: str):
+    """The stack's gateway restarted with Telegram on, pointed at a fake Bot API server (plus any
+    extra settings)."""
+    with restarted_gateway(stack, TELEGRAM_TOKEN=fake.token, TELEGRAM_BASE_URL=fake.base_url,
+                           TELEGRAM_BASE_FILE_URL=fake.base_file_url, TELEGRAM_MODE="polling", **extra_env):
+        fake.wait_for(lambda: fake.calls_of("getUpdates"), 30)
+        yield fake
