@@ -14,7 +14,6 @@ from tests.fake_rasa import RasaServer
 import asyncio
 import dataclasses
 import json
-import tempfile
 from pathlib import Path
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
@@ -144,7 +143,7 @@ async def harness(db_url: str, now: datetime = OPEN):
     settings = gateway_settings(db_url, rasa.url, telegram_token=tg.token, telegram_base_url=tg.base_url,
                                 telegram_base_file_url=tg.base_file_url, telegram_mode="polling",
                                 staff_chat_id=STAFF, officer_telegram_ids=frozenset({OFFICER_A, OFFICER_B}),
-                                upload_key=new_key(), upload_dir=Path(tempfile.mkdtemp()) / "up")
+                                upload_key=new_key(), upload_dir=Path(db_url.removeprefix("sqlite:///")).parent / "up")
     profile = load_profile(settings.commune_profile)
     hours = load_officer_hours(settings.commune_profile, clock=lambda: now, profile=profile)
     try:

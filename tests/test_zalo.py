@@ -311,3 +311,20 @@ async def test_oa_window_closed_tells_the_officer_in_the_staff_topic(sqlite_url)
         await rasa.stop()
         await zalo.stop()
         await tg.stop()
+
+
+async def test_a_reminder_reaches_a_zalo_resident_and_its_choices_work(sqlite_url):
+    from bot.reminders import NoticeSender
+    from hotich.booking.clock import fixed_clock
+    from tests.booking_helpers import profile, service
+    from tests.test_reminders import CHECKLIST, DUE, FRI
+
+    booking = service(sqlite_url).book(f"zalo_bot:{RESIDENT}", "khai_sinh", FRI, 9 * 60, "Người Zalo", "0912345678")
+    async with harness(sqlite_url) as h:
+        sender = NoticeSender(sqlite_url, profile(), CHECKLIST, h.web.app[DELIVERY_KEY], fixed_clock(DUE))
+        assert await sender.run_once() == 1
+        await h.zalo.wait_for(lambda: h.zalo.bot_texts_to(RESIDENT))
+        [reminder] = h.zalo.bot_texts_to(RESIDENT)
+        assert "Nhắc lịch hẹn" in reminder and booking.code in reminder and "1. ✅ Vẫn đến" in reminder
+        await h.bot_say("3")                                      # "❌ Hủy lịch"
+        assert h.rasa.messages() == [f'/cancel_appointment{{"booking_code":"{booking.code}"}}']
