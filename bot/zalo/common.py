@@ -178,7 +178,9 @@ def plan(messages: list[OutgoingMessage], buttons_as_list: bool, files: bool = F
         start = len(payloads) + 1
         payloads += [b.payload for b in choosable]
         text = m.text.strip()
-        as_buttons = bool(choosable) and not buttons_as_list and len(m.buttons) <= max_buttons
+        # OA buttons only when every choice fits as one (a link cannot be an oa.query.show button)
+        as_buttons = (bool(choosable) and not buttons_as_list and len(choosable) == len(m.buttons)
+                      and len(m.buttons) <= max_buttons)
         if m.buttons and not as_buttons:
             text = "\n".join(x for x in (text, "\n".join(numbered(m.buttons, start)), CHOOSE_HINT) if x)
         chunks = split_text(text) if text else []

@@ -7,6 +7,7 @@ something personal adds one line here (and a test in tests/test_privacy_erase.py
 - question log (already redacted, but linked to the resident)
 - messages relayed to/from the officer during a hand-off (the audit of who did what stays)
 - messages queued while the assistant was down, and messages waiting to be sent to the resident
+- the numbered choices last shown to a Zalo resident (they may name an appointment or a file)
 - the display name; QR scans stay as anonymous counts for the board statistics
 """
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy import delete, func, select, update
 from hotich.db.models import QrScan, QuestionLog, Resident
 from hotich.db.models.gateway import OutboundMessage, PendingMessage
 from hotich.db.models.handoff import HandoffConversation, HandoffMessage
+from hotich.db.models.zalo import ZaloChoice
 from hotich.db.session import session_scope
 from hotich.questions import resident_id_for
 
@@ -79,6 +81,7 @@ def erase_resident_data(db_url: str, sender_id: str, uploads=None, bookings=None
         report.queued = s.execute(delete(PendingMessage).where(PendingMessage.sender_id == sender_id)).rowcount or 0
         report.queued += s.execute(delete(OutboundMessage).where(OutboundMessage.sender_id == sender_id,
                                                                  OutboundMessage.messages.is_not(None))).rowcount or 0
+        s.execute(delete(ZaloChoice).where(ZaloChoice.sender_id == sender_id))
         if rid is not None:
             s.execute(update(QrScan).where(QrScan.resident_id == rid).values(resident_id=None))
             s.execute(update(Resident).where(Resident.id == rid).values(display_name=None))
