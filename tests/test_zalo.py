@@ -328,3 +328,12 @@ async def test_a_reminder_reaches_a_zalo_resident_and_its_choices_work(sqlite_ur
         assert "Nhắc lịch hẹn" in reminder and booking.code in reminder and "1. ✅ Vẫn đến" in reminder
         await h.bot_say("3")                                      # "❌ Hủy lịch"
         assert h.rasa.messages() == [f'/cancel_appointment{{"booking_code":"{booking.code}"}}']
+
+
+async def test_bot_webhook_without_a_secret_stays_off_and_the_gateway_runs(sqlite_url):
+    async with harness(sqlite_url, zalo_bot_mode="webhook", zalo_bot_webhook_secret="") as h:
+        update = {"ok": True, "result": h.zalo.bot_update(RESIDENT, "message.text.received", text="lệ phí")}
+        async with aiohttp.ClientSession() as http:
+            async with http.post(h.web.make_url("/zalo/bot/webhook"), json=update) as r:
+                assert r.status in (404, 405)
+        assert (await h.web.get("/healthz")).status == 200 and h.rasa.messages() == []
