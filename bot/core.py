@@ -13,7 +13,7 @@ from typing import Awaitable, Callable, Sequence
 
 from bot.messages import Button, IncomingMessage, OutgoingMessage
 from bot.rasa_client import RasaClient, RasaUnavailable
-from bot import identity
+from hotich import identity
 from hotich.deeplink import parse_payload
 from hotich.text.normalize import nfc
 

@@ -42,11 +42,11 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from bot.background import BackgroundJob
-from bot.identity import WEB, Address, address
 from bot.messages import OutgoingMessage
 from hotich.db.base import utcnow
 from hotich.db.models import OutboundMessage
 from hotich.db.session import session_scope
+from hotich.identity import WEB, Address, address
 
 log = logging.getLogger(__name__)
 

@@ -25,11 +25,11 @@ import logging
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot import identity
 from bot.core import to_outgoing
 from bot.delivery import Delivery
 from bot.messages import Button, IncomingMessage, OutgoingMessage
 from bot.rasa_client import RasaClient, RasaUnavailable
+from hotich import identity
 from hotich.assistant.general import officer_contact
 from hotich.assistant.replies import procedure_buttons
 from hotich.commune import CommuneProfile

@@ -5,7 +5,7 @@ import base64
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot import identity
+from hotich import identity
 from hotich.assistant.replies import ReplyMessage
 
 
@@ -30,7 +30,7 @@ class Attachment:
 
 @dataclass
 class IncomingMessage:
-    channel: str                          # bot.identity channels: "web" | "telegram" | "zalo_bot" | "zalo_oa"
+    channel: str                          # hotich.identity channels: "web" | "telegram" | "zalo_bot" | "zalo_oa"
     user_id: str                          # channel's user id (Telegram user id, web session id, Zalo id)
     text: str | None = None               # what the resident typed
     payload: str | None = None            # a pressed button's payload (sent to Rasa verbatim)

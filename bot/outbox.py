@@ -30,11 +30,11 @@ from sqlalchemy.exc import OperationalError
 from bot.background import BackgroundJob
 from bot.core import EMPTY_TEXT, GatewayCore, start_message
 from bot.delivery import Delivery, queue_in
-from bot.identity import Address, address
 from bot.messages import IncomingMessage, OutgoingMessage
 from bot.rasa_client import RasaUnavailable
 from hotich.db.models import PendingMessage
 from hotich.db.session import session_scope
+from hotich.identity import Address, address
 
 log = logging.getLogger(__name__)
 

@@ -15,12 +15,12 @@ from typing import Callable
 
 from bot.background import BackgroundJob
 from bot.delivery import Delivery
-from bot.identity import Address
 from bot.messages import OutgoingMessage
 from hotich.booking import reminders as rem
 from hotich.booking.clock import Clock, clock_from_env
 from hotich.booking.service import BookingService
 from hotich.commune import CommuneProfile
+from hotich.identity import Address
 
 log = logging.getLogger(__name__)
 

@@ -18,10 +18,10 @@ import asyncio
 import logging
 from typing import Awaitable, Callable
 
-from bot import identity
 from bot.background import BackgroundJob
 from bot.delivery import Delivery
 from bot.messages import OutgoingMessage, from_replies
+from hotich import identity
 from hotich.uploads import dialogue
 from hotich.uploads.service import ERR_OFF, Recipient, SubmissionView, UploadError, UploadService
 from hotich.uploads.validate import Rejected

@@ -1,17 +1,11 @@
 """Question log: what residents ask and whether the bot could answer (redacted, for analytics)."""
 from __future__ import annotations
 
-from sqlalchemy import select
 
-from hotich.db.models import QuestionLog, Resident
+from hotich.db.models import QuestionLog
 from hotich.db.session import session_scope
+from hotich.identity import resident_id_for
 from hotich.privacy.redact import redact
-
-
-def resident_id_for(session, sender_id: str) -> int | None:
-    channel, _, user_id = sender_id.partition(":")
-    return session.scalar(select(Resident.id).where(Resident.channel == channel,
-                                                    Resident.channel_user_id == user_id))
 
 
 def log_question(db_url: str, sender_id: str, text: str, intent: str | None, procedure: str | None,

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import create_engine, select, text
 
 from bot.delivery import Delivery, DeliveryError
-from bot.identity import Address
+from hotich.identity import Address
 from bot.messages import OutgoingMessage
 from hotich.db.models import OutboundMessage
 from hotich.db.session import session_scope

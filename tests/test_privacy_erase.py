@@ -93,7 +93,7 @@ def test_officer_chat_messages_expire_after_the_retention_period(db_url):
 
 def test_erasure_covers_what_waits_for_a_zalo_resident_and_their_choices(db_url):
     from bot.delivery import queue_in
-    from bot.identity import Address
+    from hotich.identity import Address
     from bot.messages import OutgoingMessage
     from bot.zalo.common import ChoiceMemory
     from hotich.db.models import OutboundMessage, ZaloChoice

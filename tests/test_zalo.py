@@ -20,7 +20,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from bot.delivery import GIVEN_UP_TEXT
-from bot.identity import Address
+from hotich.identity import Address
 from bot.messages import OutgoingMessage
 from bot.web.app import DELIVERY_KEY
 from bot.web.uploads import UPLOADS_KEY

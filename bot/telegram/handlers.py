@@ -20,7 +20,6 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.core import EMPTY_TEXT, SERVICE_DOWN_TEXT
-from bot.identity import TELEGRAM
 from bot.messages import IncomingMessage, OutgoingMessage
 from bot.outbox import Outbox
 from bot.rasa_client import RasaUnavailable
@@ -29,6 +28,7 @@ from bot.telegram.commands import BY_NAME
 from bot.telegram.dedup import UpdateDedup
 from bot.telegram.render import pressed_keyboard
 from bot.telegram.sender import TelegramSender
+from hotich.identity import TELEGRAM
 
 log = logging.getLogger(__name__)
 

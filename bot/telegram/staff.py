@@ -29,11 +29,11 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.delivery import GIVEN_UP_TEXT
 from bot.handoff import HandoffService
-from bot.identity import TELEGRAM, ZALO_OA, Address
 from bot.messages import FILE_NOT_SHOWN_TEXT, Attachment, OutgoingMessage
 from bot.telegram.sender import TelegramSender
 from hotich.handoff import ownership
 from hotich.handoff.ownership import OFFICER, Conversation
+from hotich.identity import TELEGRAM, ZALO_OA, Address
 
 log = logging.getLogger(__name__)
 

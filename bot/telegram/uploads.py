@@ -24,10 +24,10 @@ from telegram.constants import ChatType
 from telegram.error import Forbidden as TgForbidden
 from telegram.error import TelegramError
 
-from bot import identity
 from bot.messages import OutgoingMessage, from_replies
 from bot.telegram.sender import TelegramSender
 from bot.uploads import OfficerNotifier, UploadGateway
+from hotich import identity
 from hotich.uploads import dialogue
 from hotich.uploads.service import MORE, OK, Forbidden, SubmissionView, UploadError
 from hotich.uploads.validate import EXT, too_big_text

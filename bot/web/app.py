@@ -25,12 +25,12 @@ from aiohttp import web
 from bot.core import SERVICE_DOWN_TEXT
 from bot.delivery import Delivery
 from bot.handoff import HandoffService
-from bot.identity import WEB
 from bot.messages import IncomingMessage
 from bot.outbox import Outbox
 from bot.rasa_client import RasaUnavailable
 from bot.uploads import UploadGateway
 from bot.web.uploads import setup_web_uploads
+from hotich.identity import WEB
 
 log = logging.getLogger(__name__)
 

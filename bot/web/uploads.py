@@ -13,9 +13,9 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from bot import identity
 from bot.messages import OutgoingMessage
 from bot.uploads import UploadGateway
+from hotich import identity
 from hotich.uploads.validate import too_big_text
 
 log = logging.getLogger(__name__)

@@ -27,8 +27,8 @@ from aiohttp import web
 
 from bot.dedup import EventDedup
 from bot.delivery import DeliveryError
-from bot.identity import ZALO_BOT
 from bot.zalo.common import Part, ZaloResidents
+from hotich.identity import ZALO_BOT
 
 log = logging.getLogger(__name__)
 

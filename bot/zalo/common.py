@@ -18,12 +18,12 @@ from typing import AsyncIterator, Awaitable, Callable
 
 from sqlalchemy import delete, select
 
-from bot import identity
 from bot.core import EMPTY_TEXT, SERVICE_DOWN_TEXT
 from bot.messages import FILE_NOT_SHOWN_TEXT, Attachment, Button, IncomingMessage, OutgoingMessage
 from bot.outbox import Outbox, with_header
 from bot.rasa_client import RasaUnavailable
 from bot.uploads import UploadGateway
+from hotich import identity
 from hotich.db.base import utcnow
 from hotich.db.models import ZaloChoice
 from hotich.db.session import session_scope

@@ -35,11 +35,11 @@ from aiohttp import web
 
 from bot.dedup import EventDedup
 from bot.delivery import DeliveryError
-from bot.identity import ZALO_OA
 from bot.zalo.common import Part, ZaloResidents
 from hotich.db.base import utcnow
 from hotich.db.models import ZaloToken
 from hotich.db.session import session_scope
+from hotich.identity import ZALO_OA
 
 log = logging.getLogger(__name__)
 

@@ -35,6 +35,7 @@ from hotich.booking import calendar as cal
 from hotich.booking.clock import Clock, local, system_clock
 from hotich.booking.codes import new_code, normalize_code
 from hotich.booking.dates import day_label
+from hotich import identity
 from hotich.commune import CommuneProfile
 from hotich.db.models.booking import Booking, BookingNotice, BookingSlot
 from hotich.db.session import session_scope
@@ -105,8 +106,8 @@ def utc(dt: datetime) -> datetime:
 
 
 def split_sender(sender_id: str) -> tuple[str, str]:
-    channel, _, user_id = sender_id.partition(":")
-    return channel, user_id
+    a = identity.address(sender_id)
+    return a.channel, a.user_id
 
 
 def _retry(fn: Callable[[], T], attempts: int = 8) -> T:

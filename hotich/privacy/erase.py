@@ -21,7 +21,7 @@ from hotich.db.models.gateway import OutboundMessage, PendingMessage
 from hotich.db.models.handoff import HandoffConversation, HandoffMessage
 from hotich.db.models.zalo import ZaloChoice
 from hotich.db.session import session_scope
-from hotich.questions import resident_id_for
+from hotich.identity import resident_id_for
 
 
 @dataclass

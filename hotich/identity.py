@@ -1,9 +1,10 @@
 """Who a resident is, for every channel: (channel, channel user id) ↔ resident row ↔ sender id.
 
 The sender id "<channel>:<channel user id>" is the conversation id used with Rasa and in every
-table keyed by conversation (hand-off, bookings, queues). Channels: "web" (session id),
-"telegram" (user id), "zalo_bot" (Zalo Bot Platform chat id), "zalo_oa" (OA follower id).
-Every gateway feature goes through this module instead of splitting or building ids itself.
+table keyed by conversation (hand-off, bookings, queues, question log). Channels: "web"
+(session id), "telegram" (user id), "zalo_bot" (Zalo Bot Platform chat id), "zalo_oa" (OA
+follower id). Every feature — the gateway's and the domain's — goes through this module
+instead of splitting or building ids itself.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from hotich.db.base import utcnow
 from hotich.db.models import QrScan, Resident
@@ -39,6 +41,12 @@ def sender_id(channel: str, user_id: str) -> str:
 def address(sender: str) -> Address:
     channel, _, user_id = sender.partition(":")
     return Address(channel, user_id)
+
+
+def resident_id_for(s: Session, sender: str) -> int | None:
+    """The resident row of a conversation id, inside the caller's transaction."""
+    a = address(sender)
+    return s.scalar(select(Resident.id).where(Resident.channel == a.channel, Resident.channel_user_id == a.user_id))
 
 
 def touch(db_url: str, channel: str, user_id: str, display_name: str | None) -> tuple[int, bool]:
