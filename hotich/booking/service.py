@@ -105,11 +105,6 @@ def utc(dt: datetime) -> datetime:
     return local(dt).astimezone(timezone.utc)
 
 
-def split_sender(sender_id: str) -> tuple[str, str]:
-    a = identity.address(sender_id)
-    return a.channel, a.user_id
-
-
 def _retry(fn: Callable[[], T], attempts: int = 8) -> T:
     """Re-run a transaction that lost a deadlock / lock timeout / code collision."""
     for i in range(attempts):
@@ -270,7 +265,8 @@ class BookingService:
         starts = cal.covered(self.profile, start, procedure)
         cap = self.profile.booking.capacity_per_slot
         limit = self.profile.booking.max_future_bookings_per_resident
-        channel, user_id = split_sender(sender_id)
+        who = identity.address(sender_id)
+        channel, user_id = who.channel, who.user_id
 
         def tx() -> BookingView:
             with session_scope(self.db_url) as s:
