@@ -8,20 +8,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 
 from hotich.db.base import utcnow
-from hotich.db.models import QuestionLog, Resident
+from hotich.db.models import QuestionLog
 from hotich.db.session import session_scope
+from hotich.identity import resident_id_for
 from hotich.privacy.redact import redact
 
 # Outcomes where the bot did not give one confident answer.
 MISSED_OUTCOMES = ("fallback", "none", "clarify")
 # Below this NLU confidence an answer counts as a guess worth reviewing.
 LOW_CONFIDENCE = 0.6
-
-
-def resident_id_for(session, sender_id: str) -> int | None:
-    channel, _, user_id = sender_id.partition(":")
-    return session.scalar(select(Resident.id).where(Resident.channel == channel,
-                                                    Resident.channel_user_id == user_id))
 
 
 def log_question(db_url: str, sender_id: str, text: str, intent: str | None, procedure: str | None,

@@ -89,3 +89,21 @@ def test_officer_chat_messages_expire_after_the_retention_period(db_url):
     assert purge_old_handoff_messages(db_url, 30, now=NOW) == 1
     with session_scope(db_url) as s:
         assert sorted(s.scalars(select(HandoffMessage.text))) == ["mới", "đang chat"]
+
+
+def test_erasure_covers_what_waits_for_a_zalo_resident_and_their_choices(db_url):
+    from bot.delivery import queue_in
+    from hotich.identity import Address
+    from bot.messages import OutgoingMessage
+    from bot.zalo.common import ChoiceMemory
+    from hotich.db.models import OutboundMessage, ZaloChoice
+
+    for who in ("zalo_oa:anna", "zalo_oa:binh"):
+        with session_scope(db_url) as s:
+            queue_in(s, Address(*who.split(":")), "review", [OutgoingMessage("Hồ sơ của anh/chị cần bổ sung")])
+        ChoiceMemory(db_url).remember(who, ['/cancel_appointment{"booking_code":"AB12CD"}'])
+    assert count_personal_data(db_url, "zalo_oa:anna").queued == 1
+    assert erase_resident_data(db_url, "zalo_oa:anna").queued == 1
+    with session_scope(db_url) as s:
+        assert s.scalars(select(OutboundMessage.sender_id)).all() == ["zalo_oa:binh"]
+        assert s.scalars(select(ZaloChoice.sender_id)).all() == ["zalo_oa:binh"]

@@ -35,6 +35,7 @@ from hotich.booking import calendar as cal
 from hotich.booking.clock import Clock, local, system_clock
 from hotich.booking.codes import new_code, normalize_code
 from hotich.booking.dates import day_label
+from hotich import identity
 from hotich.commune import CommuneProfile
 from hotich.db.models.booking import Booking, BookingNotice, BookingSlot
 from hotich.db.session import session_scope
@@ -103,11 +104,6 @@ def _view(b: Booking) -> BookingView:
 
 def utc(dt: datetime) -> datetime:
     return local(dt).astimezone(timezone.utc)
-
-
-def split_sender(sender_id: str) -> tuple[str, str]:
-    channel, _, user_id = sender_id.partition(":")
-    return channel, user_id
 
 
 def _retry(fn: Callable[[], T], attempts: int = 8) -> T:
@@ -272,7 +268,8 @@ class BookingService:
         starts = cal.covered(self.profile, start, procedure)
         cap = self.profile.booking.capacity_per_slot
         limit = self.profile.booking.max_future_bookings_per_resident
-        channel, user_id = split_sender(sender_id)
+        who = identity.address(sender_id)
+        channel, user_id = who.channel, who.user_id
 
         def tx() -> BookingView:
             with session_scope(self.db_url) as s:

@@ -23,7 +23,8 @@ from hotich.db.base import utcnow
 from hotich.db.models import HandoffConversation
 from hotich.db.session import session_scope
 from hotich.handoff import audit
-from hotich.questions import resident_id_for
+from hotich import identity
+from hotich.identity import resident_id_for
 
 BOT, WAITING, OFFICER, CLOSED = "bot", "waiting", "officer", "closed"
 OWNERS = (BOT, WAITING, OFFICER, CLOSED)
@@ -98,14 +99,14 @@ def owner_of(db_url: str, sender_id: str) -> str:
 
 def ensure(db_url: str, sender_id: str) -> int:
     """The conversation row (created owned by the bot); two first escalations may race."""
-    channel, _, user_id = sender_id.partition(":")
+    who = identity.address(sender_id)
     for _ in range(3):
         try:
             with session_scope(db_url) as s:
                 conv_id = s.scalar(select(HandoffConversation.id).where(HandoffConversation.sender_id == sender_id))
                 if conv_id is not None:
                     return conv_id
-                row = HandoffConversation(sender_id=sender_id, channel=channel, user_id=user_id,
+                row = HandoffConversation(sender_id=sender_id, channel=who.channel, user_id=who.user_id,
                                           resident_id=resident_id_for(s, sender_id), owner=BOT, ticket=0)
                 s.add(row)
                 s.flush()

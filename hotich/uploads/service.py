@@ -18,6 +18,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from hotich import identity
 from hotich.db.base import utcnow
 from hotich.db.models import Resident, UploadConsent, UploadFile, UploadReview, UploadSubmission
 from hotich.db.session import session_scope
@@ -119,11 +120,7 @@ class ItemState:
     review: ReviewView | None
 
 
-@dataclass(frozen=True)
-class Recipient:
-    """Where a resident is reached (for the review result)."""
-    channel: str
-    user_id: str
+Recipient = identity.Address       # where a resident is reached (for the review result)
 
 
 @dataclass
@@ -187,21 +184,15 @@ class UploadService:
     # -- residents ------------------------------------------------------------------------------
 
     def resident_for(self, sender_id: str, create: bool = True) -> int | None:
-        """The resident id for a conversation id '<channel>:<user id>' (as the gateway records it)."""
-        channel, _, user_id = sender_id.partition(":")
+        """The resident id for a conversation id '<channel>:<user id>' (hotich.identity)."""
+        who = identity.address(sender_id)
+        if create and who.user_id:
+            return identity.touch(self.db_url, who.channel, who.user_id, None)[0]
         with session_scope(self.db_url) as s:
-            rid = s.scalar(select(Resident.id).where(Resident.channel == channel, Resident.channel_user_id == user_id))
-            if rid is None and create and user_id:
-                row = Resident(channel=channel, channel_user_id=user_id)
-                s.add(row)
-                s.flush()
-                rid = row.id
-            return rid
+            return identity.resident_id_for(s, sender_id)
 
     def recipient(self, resident_id: int) -> Recipient | None:
-        with session_scope(self.db_url) as s:
-            row = s.get(Resident, resident_id)
-            return Recipient(row.channel, row.channel_user_id) if row else None
+        return identity.resident_address(self.db_url, resident_id)
 
     # -- consent --------------------------------------------------------------------------------
 
@@ -465,7 +456,7 @@ class UploadService:
             resident = s.get(Resident, row.resident_id)
             s.flush()
             log.info("uploads: officer=%d reviewed submission=%d", officer_id, row.id)
-            return _view(row), (Recipient(resident.channel, resident.channel_user_id) if resident else None)
+            return _view(row), (identity.Address(resident.channel, resident.channel_user_id) if resident else None)
 
     # -- the resident's data: summary and erasure -----------------------------------------------
 

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet   # uploads hook (issue #5)
+from cryptography.fernet import Fernet
 
 from hotich.config import ROOT
 from hotich.db.migrate import upgrade
@@ -64,7 +64,7 @@ def stack(tmp_path_factory):
     st = Stack(rasa_port=free_port(), actions_port=free_port(), web_port=free_port(), log_dir=log_dir,
                env={"DATABASE_URL": db_url, "RASA_TRACKER_DB": str(tmp / "rasa_tracker.db"),
                     "WEB_HOST": "127.0.0.1", "TELEGRAM_TOKEN": "", "LOG_LEVEL": "INFO",
-                    # uploads hook (issue #5): papers sent ahead are encrypted with a per-run key
+                    # papers sent ahead are encrypted with a per-run key
                     "UPLOAD_KEY": Fernet.generate_key().decode(), "UPLOAD_DIR": str(tmp / "uploads")})
     # The three processes run in their own sessions: on SIGTERM (e.g. `timeout`), end the test run
     # like Ctrl-C so this fixture's teardown stops them instead of leaving them behind.
@@ -131,19 +131,27 @@ def chat_fixture():
 
 
 @contextmanager
-def gateway_on_fake_telegram(stack: Stack, fake, **extra_env: str):
-    """Restart the stack's gateway with Telegram on, pointed at a fake Bot API server (plus any
-    extra settings); put the original web-only gateway back afterwards for the other e2e tests."""
+def restarted_gateway(stack: Stack, **env: str):
+    """Restart the stack's gateway with extra settings; put the original web-only gateway back
+    afterwards for the other e2e tests."""
     saved = dict(stack.env)
     stack.stop("gateway")
-    stack.env.update({"TELEGRAM_TOKEN": fake.token, "TELEGRAM_BASE_URL": fake.base_url,
-                      "TELEGRAM_BASE_FILE_URL": fake.base_file_url, "TELEGRAM_MODE": "polling", **extra_env})
+    stack.env.update(env)
     try:
         stack.start_gateway()
-        fake.wait_for(lambda: fake.calls_of("getUpdates"), 30)
-        yield fake
+        yield stack
     finally:
         stack.stop("gateway")
         stack.env.clear()
         stack.env.update(saved)
         stack.start_gateway()
+
+
+@contextmanager
+def gateway_on_fake_telegram(stack: Stack, fake, **extra_env: str):
+    """The stack's gateway restarted with Telegram on, pointed at a fake Bot API server (plus any
+    extra settings)."""
+    with restarted_gateway(stack, TELEGRAM_TOKEN=fake.token, TELEGRAM_BASE_URL=fake.base_url,
+                           TELEGRAM_BASE_FILE_URL=fake.base_file_url, TELEGRAM_MODE="polling", **extra_env):
+        fake.wait_for(lambda: fake.calls_of("getUpdates"), 30)
+        yield fake
