@@ -12,6 +12,7 @@ from typing import Awaitable, Callable
 from aiohttp import web
 
 from bot.core import GatewayCore
+from bot.desk.app import create_desk_app, desk_from_settings
 from bot.handoff import install_handoff   # handoff hook (issue #6)
 from bot.outbox import Outbox
 from bot.rasa_client import RasaClient
@@ -32,7 +33,9 @@ async def run(settings: Settings, stop_event: asyncio.Event | None = None) -> No
     outbox = Outbox(core, settings.database_url)
     uploads = install_uploads(settings)   # uploads hook (issue #5): shared UploadGateway + background tasks
 
-    runner = web.AppRunner(create_web_app(outbox, profile.name), access_log=None)  # URLs may carry session ids
+    web_app = create_web_app(outbox, profile.name)
+    web_app.add_subapp("/can-bo/", create_desk_app(desk_from_settings(settings, profile, handoff)))
+    runner = web.AppRunner(web_app, access_log=None)  # URLs may carry session ids
     await runner.setup()
     site = web.TCPSite(runner, settings.web_host, settings.web_port)
     await site.start()

@@ -14,6 +14,7 @@ import sys
 COMMAND_MODULES: tuple[str, ...] = (
     "hotich.cli",        # db upgrade
     "hotich.qr.cli",     # qr, stats
+    "hotich.officers.cli",   # officer add|passwd|remove
 )
 
 

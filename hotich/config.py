@@ -42,6 +42,7 @@ class Settings:
     upload_max_files: int = 20
     retention_days: int = 30
     log_level: str = "INFO"
+    desk_idle_minutes: int = 30
 
 
 def load_settings(env_file: str | os.PathLike | None = None) -> Settings:
@@ -74,4 +75,5 @@ def load_settings(env_file: str | os.PathLike | None = None) -> Settings:
         upload_max_files=int(e("UPLOAD_MAX_FILES", "20")),
         retention_days=int(e("RETENTION_DAYS", "30")),
         log_level=e("LOG_LEVEL", "INFO").upper(),
+        desk_idle_minutes=int(e("DESK_IDLE_MINUTES", "30")),
     )

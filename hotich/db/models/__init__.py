@@ -5,6 +5,7 @@ hotich/db/migrations/versions/.
 """
 from hotich.db.base import Base
 from hotich.db.models.booking import Booking, BookingClosure, BookingNotice, BookingSlot  # issue #4
+from hotich.db.models.desk import CommuneSetting, DeskFormToken, DeskSession, OfficerAccount, OfficerAudit
 from hotich.db.models.gateway import PendingMessage
 from hotich.db.models.handoff import HandoffAudit, HandoffConversation, HandoffMessage
 from hotich.db.models.residents import QrScan, QuestionLog, Resident
@@ -15,3 +16,4 @@ __all__ = ["Base", "Resident", "QuestionLog", "QrScan", "TelegramUpdate", "Teleg
            "HandoffConversation", "HandoffAudit", "HandoffMessage"]
 __all__ += ["UploadConsent", "UploadSubmission", "UploadFile", "UploadReview"]  # issue #5
 __all__ += ["BookingSlot", "Booking", "BookingNotice", "BookingClosure"]  # issue #4
+__all__ += ["OfficerAccount", "DeskSession", "DeskFormToken", "OfficerAudit", "CommuneSetting"]
