@@ -276,3 +276,24 @@ async def test_only_admins_change_settings_and_they_apply_at_once(desk_env):
     p = effective_profile(desk.base_profile, desk.db_url)
     assert not p.is_open_on(date(2026, 12, 24)) and not p.is_open_on(date(2026, 12, 5))
     assert p.booking.slot_minutes == 20 and p.booking.capacity_per_slot == 4
+
+
+def test_officer_cli_reads_the_password_from_stdin(db_url):
+    import subprocess
+    import sys
+
+    env = {"DATABASE_URL": db_url, "PATH": "/usr/bin:/bin"}
+    cmd = [sys.executable, "-m", "hotich.cli", "officer"]
+    done = subprocess.run(cmd + ["add", "Hoa", "--telegram-id", "5551"], input=PASSWORD + "\n", text=True,
+                          capture_output=True, env=env, cwd=ROOT)
+    assert done.returncode == 0 and "Đã thêm tài khoản hoa" in done.stdout
+    assert PASSWORD not in done.stdout + done.stderr
+    officer = accounts.authenticate(db_url, "hoa", PASSWORD)
+    assert officer is not None and officer.handoff_id == 5551
+    weak = subprocess.run(cmd + ["passwd", "hoa"], input="ngan\n", text=True, capture_output=True, env=env, cwd=ROOT)
+    assert weak.returncode == 1 and "ít nhất" in weak.stderr
+    subprocess.run(cmd + ["passwd", "hoa"], input="mat-khau-moi-12345\n", text=True, env=env, cwd=ROOT, check=True)
+    assert accounts.authenticate(db_url, "hoa", PASSWORD) is None
+    assert accounts.authenticate(db_url, "hoa", "mat-khau-moi-12345") is not None
+    subprocess.run(cmd + ["remove", "hoa"], text=True, env=env, cwd=ROOT, check=True, capture_output=True)
+    assert accounts.authenticate(db_url, "hoa", "mat-khau-moi-12345") is None
