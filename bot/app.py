@@ -1,67 +1,175 @@
-"""The gateway process: web chat (always) and Telegram (when TELEGRAM_TOKEN is set).
+"""The gateway process: web chat (always), Telegram (TELEGRAM_TOKEN), Zalo Bot (ZALO_BOT_TOKEN),
+Zalo OA (ZALO_APP_ID + secrets).
 
-Both channels share one RasaClient, one GatewayCore and one Outbox. `python -m bot` runs it.
+Everything is built once, here, and passed to constructors: the delivery port first (with the
+channels that can push), then the features that use it (hand-off, papers, reminders, the
+inbound queue), then the core with its routers, then the channel adapters. Background jobs and
+channels run on the life cycle of the gateway's aiohttp application (`cleanup_ctx`): they start
+with it and stop, in reverse order, when it is cleaned up. `python -m bot` runs it.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
-from typing import Awaitable, Callable
+from typing import AsyncIterator
 
 from aiohttp import web
 
 from bot.core import GatewayCore
+from bot.dedup import EventDedup
+from bot.delivery import Delivery, GiveUp, Pusher
 from bot.desk.app import create_desk_app, desk_from_settings
-from bot.handoff import install_handoff   # handoff hook (issue #6)
+from bot.handoff import HandoffService
 from bot.outbox import Outbox
 from bot.rasa_client import RasaClient
-from bot.uploads import install_uploads   # uploads hook (issue #5)
+from bot.reminders import NoticeSender, checklist_for
+from bot.uploads import UploadGateway, UploadTasks
 from bot.web.app import create_web_app
-from hotich.commune import load_profile
+from hotich.commune import CommuneProfile, load_profile
 from hotich.config import Settings
+from hotich.handoff.hours import OfficerHours, load_officer_hours
+from hotich.uploads.service import UploadService
 
 log = logging.getLogger("bot")
 
 
-async def run(settings: Settings, stop_event: asyncio.Event | None = None) -> None:
-    """Serve until SIGTERM/SIGINT (or until stop_event is set)."""
-    profile = load_profile(settings.commune_profile)
+def build_gateway(settings: Settings, profile: CommuneProfile | None = None, hours: OfficerHours | None = None,
+                  retry_interval_s: float = 5.0) -> web.Application:
+    """The gateway's aiohttp application, with every channel and background job on its life cycle.
+    (`hours` fixes the officers' clock and `retry_interval_s` paces the retries, for tests.)"""
+    profile = profile or load_profile(settings.commune_profile)
+    hours = hours or load_officer_hours(settings.commune_profile, profile=profile)
+    db = settings.database_url
     rasa = RasaClient(settings.rasa_url)
-    core = GatewayCore(rasa, settings.database_url)
-    handoff = install_handoff(core, settings, profile)   # handoff hook (issue #6): router + reply hook
-    outbox = Outbox(core, settings.database_url)
-    uploads = install_uploads(settings)   # uploads hook (issue #5): shared UploadGateway + background tasks
+    events = EventDedup(db)
 
-    web_app = create_web_app(outbox, profile.name)
-    web_app.add_subapp("/can-bo/", create_desk_app(desk_from_settings(settings, profile, handoff)))
-    runner = web.AppRunner(web_app, access_log=None)  # URLs may carry session ids
-    await runner.setup()
-    site = web.TCPSite(runner, settings.web_host, settings.web_port)
-    await site.start()
-    log.info("web chat on http://%s:%d/ (Rasa at %s)", settings.web_host, settings.web_port, settings.rasa_url)
-
-    stop_telegram: Callable[[], Awaitable[None]] | None = None
+    pushers: dict[str, Pusher] = {}
+    staff = None
+    on_given_up: GiveUp | None = None
+    telegram = None
     if settings.telegram_token:
-        # ---- Telegram hook (bot/telegram/, Telegram adapter) -------------------------------------
-        # start_telegram(settings, core, outbox) starts polling or the webhook, registers its
-        # deliverer in outbox.deliverers["telegram"] for answers to queued messages, and returns
-        # an async callable that stops it. A Telegram failure must not take the web chat down.
-        try:
-            from bot.telegram.app import start_telegram
+        from bot.telegram.app import build_application
+        from bot.telegram.callbacks import CallbackStore
+        from bot.telegram.sender import TelegramSender
+        from bot.telegram.staff import StaffTopics
 
-            stop_telegram = await start_telegram(settings, core, outbox)
-            log.info("telegram adapter started (%s)", settings.telegram_mode)
-        except Exception:
-            log.exception("telegram adapter not started; web chat keeps running")
-        # ------------------------------------------------------------------------------------------
+        application = build_application(settings, settings.telegram_mode == "webhook")
+        tg_sender = TelegramSender(application, CallbackStore(db))
+        pushers["telegram"] = tg_sender
+        if settings.staff_chat_id is not None:
+            staff = StaffTopics(tg_sender, settings.staff_chat_id, db)
+            on_given_up = staff.undeliverable
+            if not settings.officer_telegram_ids:
+                log.warning("staff: STAFF_CHAT_ID set but OFFICER_TELEGRAM_IDS empty: nobody can take chats")
+        else:
+            log.info("staff: hand-off to officers off (STAFF_CHAT_ID not set)")
+        telegram = (application, tg_sender)
     else:
         log.info("telegram off (TELEGRAM_TOKEN not set)")
 
-    outbox.start()
-    from bot.reminders import start_notice_sender   # issue #4: appointment reminders, closure notices
-    notices = start_notice_sender(settings, profile)
-    uploads.start()   # uploads hook (issue #5): officer notifications, retention purge
+    zalo = _zalo_senders(settings, db)
+    pushers.update({o.channel: o for o, _ in zalo.values()})
+
+    delivery = Delivery(db, pushers, on_given_up=on_given_up, interval_s=min(2.0, retry_interval_s))
+    handoff = HandoffService(db, rasa, delivery, profile, hours, staff)
+    upload_service = UploadService.from_settings(settings)
+    officer_notifier = None
+    if telegram is not None:
+        from bot.telegram.uploads import officer_notifier as telegram_officer_notifier
+        officer_notifier = telegram_officer_notifier(telegram[1], upload_service)
+    uploads = UploadGateway(upload_service, delivery, officer_notifier, handoff.papers_arrived)
+    core = GatewayCore(rasa, db, routers=[handoff.route], reply_hooks=[handoff.after_rasa])
+    outbox = Outbox(core, delivery, db, retry_interval_s=retry_interval_s)
+    notices = NoticeSender(db, profile, checklist_for(settings.kb_dir), delivery,
+                           interval_s=float(os.environ.get("BOOKING_NOTICE_INTERVAL_S", "30")))
+
+    app = create_web_app(outbox, delivery, handoff, uploads, profile.name)
+    app.add_subapp("/can-bo/", create_desk_app(desk_from_settings(settings, profile, handoff, uploads)))
+
+    async def close_rasa(_app) -> AsyncIterator[None]:
+        yield
+        await rasa.close()
+
+    app.cleanup_ctx.append(close_rasa)                 # closed last, after everything that uses it
+    for job in (delivery, outbox, notices, UploadTasks(uploads)):
+        app.cleanup_ctx.append(job.cleanup_ctx)
+
+    if telegram is not None:
+        from bot.telegram.app import TelegramChannel
+        from bot.telegram.dedup import UpdateDedup
+        from bot.telegram.handlers import TelegramAdapter
+        from bot.telegram.staff import StaffDesk
+        from bot.telegram.uploads import TelegramUploads
+
+        application, tg_sender = telegram
+        handlers = (StaffDesk(handoff, staff, settings.officer_telegram_ids),) if staff is not None else ()
+        handlers += (TelegramUploads(uploads, tg_sender),)
+        adapter = TelegramAdapter(outbox, tg_sender, UpdateDedup(events), handlers)
+        app.cleanup_ctx.append(TelegramChannel(settings, application, adapter).cleanup_ctx)
+
+    if zalo:
+        from bot.zalo.common import ZaloResidents
+
+        for outgoing, make_channel in zalo.values():
+            channel = make_channel(ZaloResidents(outgoing, outbox, uploads), events)
+            channel.routes(app)
+            app.cleanup_ctx.append(channel.cleanup_ctx)
+    return app
+
+
+def _zalo_senders(settings: Settings, db: str) -> dict:
+    """channel → (its ZaloOutgoing, a function making the receiving side once the outbox exists)."""
+    out: dict = {}
+    if not (settings.zalo_bot_token or settings.zalo_app_id):
+        return out
+    from bot.zalo.common import ChoiceMemory
+
+    choices = ChoiceMemory(db)
+    if settings.zalo_bot_token:
+        out["zalo_bot"] = _zalo_bot(settings, choices)
+    if settings.zalo_app_id:
+        if settings.zalo_oa_secret_key and settings.zalo_app_secret:
+            out["zalo_oa"] = _zalo_oa(settings, db, choices)
+        else:
+            log.error("zalo oa: ZALO_APP_ID set but ZALO_OA_SECRET_KEY or ZALO_APP_SECRET missing; OA stays off")
+    return out
+
+
+def _zalo_bot(settings: Settings, choices) -> tuple:
+    from bot.zalo.bot import ZaloBotApi, ZaloBotChannel
+    from bot.zalo.common import ZaloOutgoing
+
+    api = ZaloBotApi(settings.zalo_bot_api_url, settings.zalo_bot_token)
+    log.info("zalo bot on (%s)", settings.zalo_bot_mode)
+    return (ZaloOutgoing("zalo_bot", api.send_parts, choices, buttons_as_list=True),
+            lambda residents, events: ZaloBotChannel(api, residents, events, settings.zalo_bot_mode,
+                                                     settings.zalo_bot_webhook_secret, settings.zalo_bot_webhook_url))
+
+
+def _zalo_oa(settings: Settings, db: str, choices) -> tuple:
+    from bot.zalo.common import ZaloOutgoing
+    from bot.zalo.oa import HttpSession, OATokens, ZaloOAApi, ZaloOAChannel
+
+    http = HttpSession()
+    tokens = OATokens(db, settings.zalo_app_id, settings.zalo_oa_refresh_token, settings.zalo_oauth_url,
+                      settings.zalo_app_secret, http)
+    api = ZaloOAApi(settings.zalo_oa_api_url, tokens, http)
+    log.info("zalo oa on (webhook /zalo/oa/webhook)")
+    return (ZaloOutgoing("zalo_oa", api.send_parts, choices, buttons_as_list=False),
+            lambda residents, events: ZaloOAChannel(api, residents, events, settings.zalo_app_id,
+                                                    settings.zalo_oa_secret_key))
+
+
+async def run(settings: Settings, stop_event: asyncio.Event | None = None) -> None:
+    """Serve until SIGTERM/SIGINT (or until stop_event is set)."""
+    app = build_gateway(settings)
+    runner = web.AppRunner(app, access_log=None)  # URLs may carry session ids
+    await runner.setup()                           # starts the background jobs and channels
+    site = web.TCPSite(runner, settings.web_host, settings.web_port)
+    await site.start()
+    log.info("web chat on http://%s:%d/ (Rasa at %s)", settings.web_host, settings.web_port, settings.rasa_url)
 
     stop = stop_event or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -79,15 +187,5 @@ async def run(settings: Settings, stop_event: asyncio.Event | None = None) -> No
                 loop.remove_signal_handler(sig)
             except (NotImplementedError, RuntimeError):
                 pass
-        if stop_telegram is not None:
-            try:
-                await stop_telegram()
-            except Exception:
-                log.exception("telegram adapter did not stop cleanly")
-        await uploads.stop()   # uploads hook (issue #5)
-        await notices.stop()
-        await outbox.stop()
-        await runner.cleanup()   # finishes in-flight requests (graceful), then closes
-        await rasa.close()
-        await handoff.close()   # handoff hook (issue #6)
+        await runner.cleanup()   # finishes in-flight requests, then stops channels and jobs
         log.info("stopped")

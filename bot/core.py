@@ -1,6 +1,6 @@
 """The channel-agnostic gateway pipeline: normalise → record → route → Rasa → neutral messages.
 
-Channel adapters (bot/web, bot/telegram, later Zalo) turn their updates into IncomingMessage,
+Channel adapters (bot/web, bot/telegram, bot/zalo) turn their updates into IncomingMessage,
 call `GatewayCore.handle`, and render the returned OutgoingMessages for their channel. Nothing
 in here knows about Telegram or HTML.
 """
@@ -9,30 +9,39 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Awaitable, Callable
+from typing import Awaitable, Callable, Sequence
 
 from bot.messages import Button, IncomingMessage, OutgoingMessage
 from bot.rasa_client import RasaClient, RasaUnavailable
-from bot.residents import record_scan, touch_resident
+from bot import identity
 from hotich.deeplink import parse_payload
 from hotich.text.normalize import nfc
 
 log = logging.getLogger(__name__)
 
 SERVICE_DOWN_TEXT = (
-    "Xin lỗi, trợ lý đang tạm gián đoạn nên chưa trả lời được ngay. "
-    "Tin nhắn của bạn đã được ghi lại và sẽ được trả lời khi hệ thống hoạt động trở lại. "
-    "Nếu việc gấp, bạn vui lòng gọi Bộ phận Một cửa của xã."
+    "Dạ, em xin lỗi, trợ lý đang tạm gián đoạn nên chưa trả lời anh/chị ngay được. "
+    "Tin nhắn của anh/chị đã được ghi lại, em sẽ trả lời khi hệ thống hoạt động trở lại. "
+    "Nếu việc gấp, anh/chị vui lòng gọi Trung tâm Phục vụ hành chính công của xã."
 )
-EMPTY_TEXT = "Xin lỗi, mình chưa xử lý được tin nhắn này. Bạn thử nhắn lại sau ít phút nhé."
+EMPTY_TEXT = "Dạ, em xin lỗi, em chưa xử lý được tin nhắn này. Anh/chị thử nhắn lại sau ít phút nhé."
 MAX_TEXT = 2000   # longer messages are cut: nobody types more, and it bounds NLU cost
 
 # A router may take over a message before it reaches Rasa (e.g. an officer owns the chat).
 # It returns None to let the message go on to Rasa, or the replies to send instead.
 Router = Callable[[IncomingMessage], Awaitable[list[OutgoingMessage] | None]]
-# Handoff hook (issue #6): a reply hook sees Rasa's replies and may replace them (a custom
-# {"handoff": "request"} payload becomes the escalation to an officer; see bot/handoff.py).
+# A reply hook sees Rasa's replies and may replace them (a custom {"handoff": "request"}
+# payload becomes the escalation to an officer; see bot/handoff.py).
 ReplyHook = Callable[[IncomingMessage, list[OutgoingMessage]], Awaitable[list[OutgoingMessage]]]
+
+
+def to_outgoing(replies: list[dict]) -> list[OutgoingMessage]:
+    """Rasa's REST answer → neutral messages."""
+    out = [OutgoingMessage.from_rasa(r) for r in replies]
+    if not out:
+        # Rasa answers 200 with nothing when the actions server failed: treat as unavailable.
+        raise RasaUnavailable("empty reply (actions server down?)")
+    return out
 
 
 def start_message(start_payload: str | None) -> str:
@@ -44,11 +53,12 @@ def start_message(start_payload: str | None) -> str:
 
 
 class GatewayCore:
-    def __init__(self, rasa: RasaClient, db_url: str) -> None:
+    def __init__(self, rasa: RasaClient, db_url: str, routers: Sequence[Router] = (),
+                 reply_hooks: Sequence[ReplyHook] = ()) -> None:
         self.rasa = rasa
         self.db_url = db_url
-        self.routers: list[Router] = []
-        self.reply_hooks: list[ReplyHook] = []   # handoff hook (issue #6)
+        self.routers = tuple(routers)
+        self.reply_hooks = tuple(reply_hooks)
 
     async def handle(self, msg: IncomingMessage) -> list[OutgoingMessage]:
         """Answer one resident message. Raises RasaUnavailable when Rasa cannot answer, so the
@@ -56,13 +66,13 @@ class GatewayCore:
         if msg.text:
             msg.text = nfc(msg.text)[:MAX_TEXT]
         resident_id, is_new = await asyncio.to_thread(
-            touch_resident, self.db_url, msg.channel, msg.user_id, msg.display_name)
+            identity.touch, self.db_url, msg.channel, msg.user_id, msg.display_name)
         msg.metadata.setdefault("resident_id", resident_id)
 
         if msg.start_payload is not None:
             link = parse_payload(msg.start_payload)
             if link is not None:
-                await asyncio.to_thread(record_scan, self.db_url, resident_id, msg.channel, link, is_new)
+                await asyncio.to_thread(identity.record_scan, self.db_url, resident_id, msg.channel, link, is_new)
             text = start_message(msg.start_payload)
         else:
             text = msg.payload or msg.text or ""
@@ -77,11 +87,8 @@ class GatewayCore:
         log.info("to rasa: sender=%s kind=%s len=%d", msg.sender_id,
                  "payload" if text.startswith("/") else "text", len(text))
         replies = await self.rasa.send(msg.sender_id, text, {"channel": msg.channel, **msg.metadata})
-        out = [OutgoingMessage.from_rasa(r) for r in replies]
-        if not out:
-            # Rasa answers 200 with nothing when the actions server failed: treat as unavailable.
-            raise RasaUnavailable("empty reply (actions server down?)")
-        for hook in self.reply_hooks:   # handoff hook (issue #6)
+        out = to_outgoing(replies)
+        for hook in self.reply_hooks:
             out = await hook(msg, out)
         return out
 

@@ -1,4 +1,4 @@
-"""Gateway side of the officer hand-off (issue #6): channel-agnostic.
+"""Gateway side of the officer hand-off: channel-agnostic.
 
 * `route` is a GatewayCore router: while a conversation is owned by the queue or an officer
   (hotich.handoff.ownership), the resident's messages are kept in the DB and relayed to the staff
@@ -6,12 +6,15 @@
 * `after_rasa` is a reply hook: Rasa's `action_talk_to_officer` (and the second NLU miss) answer
   with a custom payload `{"handoff": "request", "procedure": …, "reason": …}`; it becomes the
   escalation here (queue, staff topic with context, what the resident is told).
-* `hand_back` runs when an officer closes: Rasa's stale form/slots are reset through its HTTP
-  API (the procedure is kept) and the resident is asked "Bạn cần hỏi thêm gì không?".
+* `hand_back` runs when an officer closes: the gateway tells Rasa with the message
+  `/handoff_returned{"procedure": …}` (Rasa ends any form, resets the other slots, asks whether
+  the resident needs anything else) and delivers Rasa's replies. The gateway never writes
+  tracker events itself.
+* `papers_arrived` tells the officer in the topic that papers came in during the hand-off (they
+  went through consent, validation and encrypted storage like any other; bot/uploads.py).
 
 The staff side is a `StaffChannel` (bot/telegram/staff.py: a Telegram forum topic per resident).
-Residents are reached through `senders[channel]`: web residents through the outbox's pending
-answers (the page polls GET /api/pending), Telegram residents through the Telegram adapter.
+Residents are reached through the delivery port (bot/delivery.py), whatever their channel.
 Residents' words go to the staff topic (that is the point) and the DB, never to the logs.
 """
 from __future__ import annotations
@@ -20,19 +23,16 @@ import asyncio
 import json
 import logging
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Protocol
-from urllib.parse import quote
+from typing import Protocol
 
-import aiohttp
-from sqlalchemy import select
-
+from bot import identity
+from bot.core import to_outgoing
+from bot.delivery import Delivery
 from bot.messages import Button, IncomingMessage, OutgoingMessage
+from bot.rasa_client import RasaClient, RasaUnavailable
 from hotich.assistant.general import officer_contact
 from hotich.assistant.replies import procedure_buttons
 from hotich.commune import CommuneProfile
-from hotich.db.base import utcnow
-from hotich.db.models import PendingMessage, Resident
-from hotich.db.session import session_scope
 from hotich.handoff import audit, ownership, queue
 from hotich.handoff.context import Turn, extra_lines, header, topic_title
 from hotich.handoff.hours import OfficerHours
@@ -42,21 +42,24 @@ from hotich.officers import accounts
 log = logging.getLogger(__name__)
 
 CANCEL_PAYLOAD = "/handoff_cancel"
-KEEP_SLOTS = {"procedure", "session_started_metadata"}
+RETURNED_INTENT = "/handoff_returned"
 LAST_TURNS = 8
 
-ESCALATED_TEXT = ("Mình đã chuyển cuộc trò chuyện cho {title} của xã. Cán bộ sẽ trả lời bạn ngay tại đây; "
-                  "trong lúc chờ, bạn cứ nhắn thêm thông tin, cán bộ sẽ đọc được.")
-STILL_WAITING_TEXT = "Yêu cầu gặp cán bộ của bạn đã được ghi nhận."
+ESCALATED_TEXT = ("Dạ, em đã chuyển cuộc trò chuyện cho {title} của xã. Cán bộ sẽ trả lời anh/chị ngay tại đây; "
+                  "trong lúc chờ, anh/chị cứ nhắn thêm thông tin, cán bộ sẽ đọc được.")
+STILL_WAITING_TEXT = "Dạ, yêu cầu gặp cán bộ của anh/chị đã được ghi nhận."
 RELAYED_TEXT = "✉️ Đã chuyển lời nhắn tới cán bộ."
-WITH_OFFICER_TEXT = "Bạn đang trò chuyện với cán bộ xã; cán bộ sẽ trả lời bạn tại đây."
-TAKEN_TEXT = "👩‍💼 {title} đã nhận cuộc trò chuyện và sẽ trả lời bạn ngay tại đây."
-CANCELLED_TEXT = "Bạn đã quay lại trò chuyện với trợ lý tự động. Bạn cần hỏi gì cứ nhắn nhé."
-NOT_WAITING_TEXT = "Bạn đang trò chuyện với trợ lý tự động. Bạn cần hỏi gì cứ nhắn nhé."
-HAND_BACK_TEXT = "Bạn cần hỏi thêm gì không?"
+WITH_OFFICER_TEXT = "Anh/chị đang trò chuyện với cán bộ xã; cán bộ sẽ trả lời anh/chị tại đây."
+TAKEN_TEXT = "👩‍💼 {title} đã nhận cuộc trò chuyện và sẽ trả lời anh/chị ngay tại đây."
+CANCELLED_TEXT = "Dạ, anh/chị đã quay lại trò chuyện với trợ lý tự động."
+NOT_WAITING_TEXT = "Anh/chị đang trò chuyện với trợ lý tự động. Anh/chị cần hỏi gì cứ nhắn em nhé."
+# What Rasa's action_handoff_returned says; also said by the gateway if Rasa cannot be reached.
+HAND_BACK_TEXT = "Anh/chị cần hỏi thêm gì không ạ?"
 CANCEL_BUTTON = Button("↩️ Quay lại trợ lý tự động", CANCEL_PAYLOAD)
 
 TOPIC_RESIDENT_CANCELLED = "↩️ Người dân đã huỷ yêu cầu và quay lại trợ lý tự động."
+TOPIC_PAPERS = ("📎 Người dân vừa gửi {n} tệp giấy tờ (hồ sơ {pid}, {procedure}). Tệp đã được kiểm tra và lưu mã hoá; "
+                "cán bộ xem trong tin nhắn riêng với trợ lý bằng lệnh /hoso {pid}.")
 
 
 class StaffChannel(Protocol):
@@ -67,35 +70,17 @@ class StaffChannel(Protocol):
     async def close_topic(self, conv: Conversation, note: str) -> None: ...
 
 
-# (user id on the channel, messages) → delivered?
-ResidentSender = Callable[[str, list[OutgoingMessage]], Awaitable[bool]]
-
-
 @dataclass
 class Escalation:
     conversation: Conversation
     replies: list[OutgoingMessage]
 
 
-# ---------------------------------------------------------------------------- DB helpers (sync)
-
 def _display_name(db_url: str, conv: Conversation) -> str:
-    with session_scope(db_url) as s:
-        name = None
-        if conv.resident_id is not None:
-            name = s.scalar(select(Resident.display_name).where(Resident.id == conv.resident_id))
+    name = identity.display_name(db_url, conv.resident_id)
     if name:
         return name
-    return "Người dân (web chat)" if conv.channel == "web" else f"Người dân #{conv.resident_id or conv.id}"
-
-
-def queue_web_answer(db_url: str, user_id: str, messages: list[OutgoingMessage]) -> None:
-    """An answer the web page collects with GET /api/pending (the outbox's pending answers)."""
-    now = utcnow()
-    with session_scope(db_url) as s:
-        s.add(PendingMessage(sender_id=f"web:{user_id}", channel="web", user_id=user_id, text=None, payload=None,
-                             attempts=0, created_at=now, answered_at=now,
-                             answers=json.dumps([m.to_json() for m in messages], ensure_ascii=False)))
+    return "Người dân (web chat)" if conv.channel == identity.WEB else f"Người dân #{conv.resident_id or conv.id}"
 
 
 def _payload_label(payload: str) -> str:
@@ -103,40 +88,40 @@ def _payload_label(payload: str) -> str:
     return f"[bấm nút: {name}]"
 
 
-# ---------------------------------------------------------------------------- the service
+def returned_message(procedure: str | None) -> str:
+    """The message that tells Rasa the officer handed the chat back."""
+    return RETURNED_INTENT + json.dumps({"procedure": procedure or ""}, ensure_ascii=False)
+
+
+def procedure_buttons_out(procedure: str | None = None) -> list[Button]:
+    """Topic buttons; the resident's procedure first when known."""
+    buttons = [Button(b.title, b.payload) for b in procedure_buttons()]
+    if procedure:
+        buttons.sort(key=lambda b: 0 if f'"{procedure}"' in b.payload else 1)
+    return buttons
+
 
 class HandoffService:
-    def __init__(self, db_url: str, rasa_url: str, profile: CommuneProfile, hours: OfficerHours) -> None:
+    def __init__(self, db_url: str, rasa: RasaClient, delivery: Delivery, profile: CommuneProfile,
+                 hours: OfficerHours, staff: StaffChannel | None) -> None:
         self.db_url = db_url
-        self.rasa_url = rasa_url.rstrip("/")
+        self.rasa = rasa
+        self.delivery = delivery
         self.profile = profile
         self.hours = hours
-        self.staff: StaffChannel | None = None            # set by the Telegram staff desk
-        self.senders: dict[str, ResidentSender] = {"web": self._send_web}
+        self.staff = staff
         self._locks: dict[str, asyncio.Lock] = {}
-        self._http: aiohttp.ClientSession | None = None
-
-    # -- wiring ---------------------------------------------------------------------------------
-
-    def install(self, core) -> "HandoffService":
-        core.routers.append(self.route)
-        core.reply_hooks.append(self.after_rasa)
-        return self
 
     @property
     def enabled(self) -> bool:
         """Someone can answer: a Telegram staff group, or officers with a desk account."""
         return self.staff is not None or accounts.any_officer(self.db_url)
 
-    async def close(self) -> None:
-        if self._http is not None:
-            await self._http.close()
-
     def _lock(self, sender_id: str) -> asyncio.Lock:
         return self._locks.setdefault(sender_id, asyncio.Lock())
 
     async def is_with_human(self, channel: str, user_id: str) -> bool:
-        owner = await asyncio.to_thread(ownership.owner_of, self.db_url, f"{channel}:{user_id}")
+        owner = await asyncio.to_thread(ownership.owner_of, self.db_url, identity.sender_id(channel, user_id))
         return owner in ownership.HUMAN
 
     # -- router: messages of conversations a person owns ----------------------------------------
@@ -150,16 +135,15 @@ class HandoffService:
         conv = await asyncio.to_thread(ownership.get, self.db_url, sender)
         if conv is None or not conv.with_human:
             return None
+        if msg.payload and msg.payload.startswith("/upload_documents"):
+            return None   # the papers dialogue (consent, which paper is which) stays with the bot
         async with self._lock(sender):
             conv = await asyncio.to_thread(ownership.get, self.db_url, sender)   # may have closed meanwhile
             if conv is None or not conv.with_human:
                 return None
             if msg.start_payload is not None or (msg.payload and msg.payload.startswith("/talk_to_officer")):
                 return await self._status_replies(conv)   # reopened the chat / asked again: where they stand
-            if msg.payload:
-                text = _payload_label(msg.payload)
-            else:
-                text = msg.text or ""
+            text = _payload_label(msg.payload) if msg.payload else (msg.text or "")
             await self.relay_from_resident(conv, text)
             log.info("handoff: resident message relayed conv=%d owner=%s len=%d", conv.id, conv.owner, len(text))
             if conv.owner == WAITING:
@@ -168,14 +152,26 @@ class HandoffService:
 
     async def relay_from_resident(self, conv: Conversation, text: str, kind: str = "text") -> None:
         await asyncio.to_thread(audit.record_message, self.db_url, conv.id, "resident", text, kind)
-        if self.staff is not None:
-            if conv.topic_id is None:   # the staff group was unreachable at escalation: try again now
-                await self._open_topic(conv)
-                conv = await asyncio.to_thread(ownership.get_by_id, self.db_url, conv.id)
-            try:
-                await self.staff.post(conv, f"👤 {text}")
-            except Exception as exc:   # kept in the DB; the officer still sees the chat history there
-                log.warning("handoff: relay to staff failed conv=%d: %s", conv.id, type(exc).__name__)
+        await self._post(conv, f"👤 {text}")
+
+    async def _post(self, conv: Conversation, text: str) -> None:
+        if self.staff is None:
+            return
+        if conv.topic_id is None:   # the staff group was unreachable at escalation: try again now
+            await self._open_topic(conv)
+            conv = await asyncio.to_thread(ownership.get_by_id, self.db_url, conv.id)
+        try:
+            await self.staff.post(conv, text)
+        except Exception as exc:   # kept in the DB; the officer still sees the chat history there
+            log.warning("handoff: posting to staff failed conv=%d: %s", conv.id, type(exc).__name__)
+
+    async def papers_arrived(self, sender_id: str, public_id: str, files: int, procedure_name: str) -> None:
+        """Papers sent during a hand-off: a note in the topic (the files stay in encrypted storage)."""
+        conv = await asyncio.to_thread(ownership.get, self.db_url, sender_id)
+        if conv is None or not conv.with_human:
+            return
+        await asyncio.to_thread(audit.record_message, self.db_url, conv.id, "resident", None, "papers")
+        await self._post(conv, TOPIC_PAPERS.format(n=files, pid=public_id, procedure=procedure_name))
 
     # -- reply hook: Rasa asked for an officer --------------------------------------------------
 
@@ -189,8 +185,7 @@ class HandoffService:
         reason = str(req.get("reason") or "asked")
         if not self.enabled:
             # No staff group configured: the officer's contact, as before live hand-off.
-            contact = officer_contact(self.profile)
-            return kept + [OutgoingMessage(contact.text, [Button(b.title, b.payload) for b in contact.buttons])]
+            return kept + [OutgoingMessage.from_reply(officer_contact(self.profile))]
         esc = await self.escalate(msg.sender_id, procedure, reason)
         return kept + esc.replies
 
@@ -243,8 +238,7 @@ class HandoffService:
                 await self.staff.close_topic(t.conversation, TOPIC_RESIDENT_CANCELLED)
             except Exception as exc:
                 log.warning("handoff: closing topic failed conv=%d: %s", t.conversation.id, type(exc).__name__)
-        await self.reset_rasa(t.conversation)
-        return [OutgoingMessage(CANCELLED_TEXT, procedure_buttons_out())]
+        return [OutgoingMessage(CANCELLED_TEXT)] + await self._returned(t.conversation)
 
     # -- officer side ---------------------------------------------------------------------------
 
@@ -258,52 +252,27 @@ class HandoffService:
         await asyncio.to_thread(audit.record_message, self.db_url, conv.id, "officer", text, kind, officer_id)
 
     async def hand_back(self, conv: Conversation) -> None:
-        """After a close: clean Rasa state (procedure kept), then the bot speaks again."""
+        """After a close: Rasa is told the officer handed back, its replies go to the resident."""
         async with self._lock(conv.sender_id):
-            await self.reset_rasa(conv)
-            await self.send_to_resident(conv, [OutgoingMessage(HAND_BACK_TEXT, procedure_buttons_out(conv.procedure),
-                                                               custom={"handoff": "closed"})])
+            await self.send_to_resident(conv, await self._returned(conv), kind="handback")
 
-    async def send_to_resident(self, conv: Conversation, messages: list[OutgoingMessage]) -> bool:
-        sender = self.senders.get(conv.channel)
-        if sender is None:
-            log.warning("handoff: no way to reach channel=%s conv=%d", conv.channel, conv.id)
-            return False
+    async def _returned(self, conv: Conversation) -> list[OutgoingMessage]:
         try:
-            return await sender(conv.user_id, messages)
-        except Exception as exc:
-            log.warning("handoff: sending to resident failed conv=%d: %s", conv.id, type(exc).__name__)
-            return False
+            replies = to_outgoing(await self.rasa.send(conv.sender_id, returned_message(conv.procedure),
+                                                       {"channel": conv.channel}))
+        except RasaUnavailable as exc:
+            log.warning("handoff: Rasa not told of the hand-back conv=%d (%s)", conv.id, type(exc).__name__)
+            replies = [OutgoingMessage(HAND_BACK_TEXT, procedure_buttons_out(conv.procedure))]
+        for r in replies:   # the web page shows these as part of the hand-off, not as a late answer
+            r.custom = {**(r.custom or {}), "handoff": "closed"}
+        return replies
 
-    async def _send_web(self, user_id: str, messages: list[OutgoingMessage]) -> bool:
-        await asyncio.to_thread(queue_web_answer, self.db_url, user_id, messages)
-        return True
-
-    # -- Rasa HTTP API --------------------------------------------------------------------------
-
-    async def _session(self) -> aiohttp.ClientSession:
-        if self._http is None or self._http.closed:
-            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
-        return self._http
-
-    def _tracker_url(self, sender_id: str) -> str:
-        return f"{self.rasa_url}/conversations/{quote(sender_id, safe='')}/tracker"
-
-    async def tracker(self, sender_id: str, events: bool = True) -> dict[str, Any] | None:
-        session = await self._session()
-        try:
-            async with session.get(self._tracker_url(sender_id),
-                                   params={"include_events": "AFTER_RESTART" if events else "NONE"}) as resp:
-                if resp.status != 200:
-                    log.warning("handoff: tracker of a conversation: HTTP %d", resp.status)
-                    return None
-                return await resp.json(content_type=None)
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            log.warning("handoff: tracker not available: %s", type(exc).__name__)
-            return None
+    async def send_to_resident(self, conv: Conversation, messages: list[OutgoingMessage],
+                               kind: str = "officer") -> str:
+        return await self.delivery.send(identity.Address(conv.channel, conv.user_id), messages, kind)
 
     async def last_turns(self, sender_id: str, n: int = LAST_TURNS) -> list[Turn]:
-        data = await self.tracker(sender_id)
+        data = await self.rasa.tracker(sender_id)
         turns: list[Turn] = []
         for ev in (data or {}).get("events") or []:
             if ev.get("event") == "user":
@@ -312,45 +281,3 @@ class HandoffService:
             elif ev.get("event") == "bot" and ev.get("text"):
                 turns.append(Turn("bot", ev["text"]))
         return [t for t in turns if t.text][-n:]
-
-    async def reset_rasa(self, conv: Conversation) -> bool:
-        """No stale form or slot after a hand-off; the procedure stays in context."""
-        data = await self.tracker(conv.sender_id, events=False)
-        if data is None:
-            return False
-        slots: dict[str, Any] = data.get("slots") or {}
-        events: list[dict[str, Any]] = [{"event": "active_loop", "name": None}]
-        for name, value in slots.items():
-            if name in KEEP_SLOTS or value is None:
-                continue
-            events.append({"event": "slot", "name": name, "value": 0.0 if name == "fallback_count" else None})
-        if not slots.get("procedure") and conv.procedure:
-            events.append({"event": "slot", "name": "procedure", "value": conv.procedure})
-        session = await self._session()
-        try:
-            async with session.post(self._tracker_url(conv.sender_id) + "/events", json=events,
-                                    params={"include_events": "NONE"}) as resp:
-                ok = resp.status == 200
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            log.warning("handoff: Rasa reset failed conv=%d: %s", conv.id, type(exc).__name__)
-            return False
-        log.info("handoff: Rasa state reset conv=%d events=%d ok=%s", conv.id, len(events), ok)
-        return ok
-
-
-def procedure_buttons_out(procedure: str | None = None) -> list[Button]:
-    """Topic buttons after a hand-back; the resident's procedure first when known."""
-    buttons = [Button(b.title, b.payload) for b in procedure_buttons()]
-    if procedure:
-        buttons.sort(key=lambda b: 0 if f'"{procedure}"' in b.payload else 1)
-    return buttons
-
-
-def install_handoff(core, settings, profile: CommuneProfile, hours: OfficerHours | None = None) -> HandoffService:
-    """bot/app.py hook: register the router and the reply hook on the core."""
-    from hotich.handoff.hours import load_officer_hours
-
-    hours = hours or load_officer_hours(settings.commune_profile, profile=profile)
-    service = HandoffService(settings.database_url, settings.rasa_url, profile, hours).install(core)
-    core.handoff = service    # the Telegram staff desk finds it here
-    return service

@@ -4,6 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot import identity
+from hotich.assistant.replies import ReplyMessage
+
 
 @dataclass(frozen=True)
 class Button:
@@ -13,8 +16,8 @@ class Button:
 
 @dataclass
 class IncomingMessage:
-    channel: str                          # "web" | "telegram" | later "zalo"
-    user_id: str                          # channel's user id (Telegram user id, web session id)
+    channel: str                          # bot.identity channels: "web" | "telegram" | "zalo_bot" | "zalo_oa"
+    user_id: str                          # channel's user id (Telegram user id, web session id, Zalo id)
     text: str | None = None               # what the resident typed
     payload: str | None = None            # a pressed button's payload (sent to Rasa verbatim)
     start_payload: str | None = None      # deep-link payload (/start <payload>, web ?start=)
@@ -24,7 +27,7 @@ class IncomingMessage:
     @property
     def sender_id(self) -> str:
         """Conversation id used with Rasa and in the DB: '<channel>:<user id>'."""
-        return f"{self.channel}:{self.user_id}"
+        return identity.sender_id(self.channel, self.user_id)
 
 
 @dataclass
@@ -36,8 +39,14 @@ class OutgoingMessage:
 
     @classmethod
     def from_rasa(cls, item: dict[str, Any]) -> "OutgoingMessage":
+        """One item of Rasa's REST answer (also the stored JSON form, see to_json)."""
         buttons = [Button(str(b.get("title", "")), str(b.get("payload", ""))) for b in item.get("buttons") or []]
         return cls(text=item.get("text") or "", buttons=buttons, image=item.get("image"), custom=item.get("custom"))
+
+    @classmethod
+    def from_reply(cls, reply: ReplyMessage, custom: dict[str, Any] | None = None) -> "OutgoingMessage":
+        """A reply written by the domain (hotich.assistant.replies.ReplyMessage)."""
+        return cls(text=reply.text, buttons=[Button(b.title, b.payload) for b in reply.buttons], custom=custom)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"text": self.text,
@@ -47,3 +56,7 @@ class OutgoingMessage:
         if self.custom:
             data["custom"] = self.custom
         return data
+
+
+def from_replies(*replies: ReplyMessage) -> list[OutgoingMessage]:
+    return [OutgoingMessage.from_reply(r) for r in replies]

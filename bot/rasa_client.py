@@ -1,8 +1,9 @@
-"""Talks to Rasa's REST channel (POST /webhooks/rest/webhook)."""
+"""Talks to Rasa: its REST channel (POST /webhooks/rest/webhook) and, read-only, a tracker."""
 from __future__ import annotations
 
 import asyncio
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 
@@ -39,6 +40,19 @@ class RasaClient:
         # Rasa answers 200 with a bot message when the actions server is down; the actions server
         # never sends this text, so it marks a failed action (see action_default_fallback handling).
         return data
+
+    async def tracker(self, sender_id: str) -> dict[str, Any] | None:
+        """The conversation's tracker with its events since the last restart (None if unavailable).
+        Read only: the gateway changes a conversation only by sending it messages."""
+        session = await self._get_session()
+        url = f"{self.base_url}/conversations/{quote(sender_id, safe='')}/tracker"
+        try:
+            async with session.get(url, params={"include_events": "AFTER_RESTART"}) as resp:
+                if resp.status != 200:
+                    return None
+                return await resp.json(content_type=None)
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            return None
 
     async def is_ready(self) -> bool:
         session = await self._get_session()

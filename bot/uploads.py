@@ -1,63 +1,48 @@
 """Files residents send ahead, on any channel: validate → store (encrypted) → "Đây là: …" buttons.
 
-The gateway is the only process that sees file bytes. Channel adapters call
-`UploadGateway.receive(...)` with the bytes and render the returned OutgoingMessages; the buttons
-go back through Rasa (intent upload_documents), whose actions do the rest of the dialogue.
+The gateway is the only process that sees file bytes. Channel adapters (web, Telegram, Zalo)
+call `UploadGateway.receive(...)` with the bytes and render the returned OutgoingMessages; the
+buttons go back through Rasa (intent upload_documents), whose actions do the rest of the
+dialogue. Papers sent while an officer has the chat go the same way (consent, validation,
+encrypted storage); the officer gets a note in the staff topic (`papers_arrived`) and views
+them through the officer review (/hoso), never as raw copies in the group.
 
-Background work (`UploadTasks`, started by bot/app.py): notify officers of new submissions and run
-the retention purge. Both are driven by DB columns (`officers_notified_at`, `purge_after`), so
-they survive restarts and never act twice on the same row.
+Background work (`UploadTasks`): notify officers of new submissions and run the retention purge.
+Both are driven by DB columns (`officers_notified_at`, `purge_after`), so they survive restarts
+and never act twice on the same row. Review results reach the resident through the delivery
+port (pushed, or kept for the web page).
 """
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Awaitable, Callable
 
+from bot import identity
 from bot.background import BackgroundJob
-from bot.messages import Button, OutgoingMessage
-from hotich.assistant.replies import ReplyMessage
-from hotich.config import Settings, load_settings
-from hotich.db.base import utcnow
-from hotich.db.models import PendingMessage
-from hotich.db.session import session_scope
+from bot.delivery import Delivery
+from bot.messages import OutgoingMessage, from_replies
 from hotich.uploads import dialogue
-from hotich.uploads.service import Recipient, SubmissionView, UploadError, UploadService
+from hotich.uploads.service import ERR_OFF, Recipient, SubmissionView, UploadError, UploadService
 from hotich.uploads.validate import Rejected
 
 log = logging.getLogger(__name__)
 
-ERR_SAVE = "Xin lỗi, mình chưa lưu được tệp này. Bạn vui lòng gửi lại sau ít phút."
+ERR_SAVE = "Dạ, em xin lỗi, em chưa lưu được tệp này. Anh/chị vui lòng gửi lại sau ít phút."
 
 # (submission) → True when every officer was told.
 OfficerNotifier = Callable[[SubmissionView], Awaitable[bool]]
-# (user_id, messages) → True when the resident got them.
-ResidentNotifier = Callable[[str, list[OutgoingMessage]], Awaitable[bool]]
-
-
-def to_outgoing(*messages: ReplyMessage) -> list[OutgoingMessage]:
-    return [OutgoingMessage(text=m.text, buttons=[Button(b.title, b.payload) for b in m.buttons]) for m in messages]
-
-
-def _queue_for_resident(db_url: str, recipient: Recipient, messages: list[OutgoingMessage]) -> None:
-    """A message the resident gets at their next visit: stored as an answered outbox row, which the
-    web page collects with GET /api/pending and Telegram's outbox deliverer pushes."""
-    with session_scope(db_url) as s:
-        s.add(PendingMessage(sender_id=f"{recipient.channel}:{recipient.user_id}", channel=recipient.channel,
-                             user_id=recipient.user_id, text=None, payload=None, attempts=0, answered_at=utcnow(),
-                             answers=json.dumps([m.to_json() for m in messages], ensure_ascii=False)))
+# (sender id, submission public id, files in it, procedure name) → the officer was told.
+PapersArrived = Callable[[str, str, int, str], Awaitable[None]]
 
 
 class UploadGateway:
-    def __init__(self, service: UploadService) -> None:
+    def __init__(self, service: UploadService, delivery: Delivery, officer_notifier: OfficerNotifier | None = None,
+                 papers_arrived: PapersArrived | None = None) -> None:
         self.service = service
-        self.officer_notifier: OfficerNotifier | None = None
-        self.resident_notifiers: dict[str, ResidentNotifier] = {}
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> "UploadGateway":
-        return cls(UploadService.from_settings(settings))
+        self.delivery = delivery
+        self.officer_notifier = officer_notifier
+        self.papers_arrived = papers_arrived
 
     @property
     def max_bytes(self) -> int:
@@ -79,53 +64,52 @@ class UploadGateway:
     def _precheck(self, resident_id: int) -> list[OutgoingMessage] | None:
         svc = self.service
         if not svc.enabled:
-            return [OutgoingMessage(svc_off_text())]
+            return [OutgoingMessage(ERR_OFF.message)]
         if not svc.has_consent(resident_id):
-            return to_outgoing(*dialogue.file_without_consent(svc.retention.days))
+            return from_replies(*dialogue.file_without_consent(svc.retention.days))
         if svc.draft(resident_id) is None:
-            return to_outgoing(*dialogue.file_without_draft())
+            return from_replies(*dialogue.file_without_draft())
         return None
 
     async def receive(self, resident_id: int, data: bytes, filename: str | None) -> list[OutgoingMessage]:
         """One file from a resident → replies. The bytes are kept only if everything checks out."""
-        return await asyncio.to_thread(self._receive, resident_id, data, filename)
+        replies, view = await asyncio.to_thread(self._receive, resident_id, data, filename)
+        if view is not None and self.papers_arrived is not None:
+            to = await asyncio.to_thread(identity.resident_address, self.service.db_url, resident_id)
+            if to is not None:
+                await self.papers_arrived(to.sender_id, view.public_id, len(view.files),
+                                          dialogue._name(view.procedure))
+        return replies
 
-    def _receive(self, resident_id: int, data: bytes, filename: str | None) -> list[OutgoingMessage]:
+    def _receive(self, resident_id: int, data: bytes, filename: str | None
+                 ) -> tuple[list[OutgoingMessage], SubmissionView | None]:
         svc = self.service
         early = self._precheck(resident_id)
         if early is not None:
             log.info("uploads: file from resident=%d not kept (size=%d, precheck)", resident_id, len(data))
-            return early
+            return early, None
         try:
             view, f = svc.add_file(resident_id, data, filename)
         except Rejected as exc:
             log.info("uploads: file from resident=%d refused (%s, size=%d)", resident_id, exc.code, len(data))
-            return [OutgoingMessage(exc.message)]
+            return [OutgoingMessage(exc.message)], None
         except UploadError as exc:
             log.info("uploads: file from resident=%d refused (%s)", resident_id, exc.code)
             if exc.code == "no_consent":
-                return to_outgoing(*dialogue.file_without_consent(svc.retention.days))
+                return from_replies(*dialogue.file_without_consent(svc.retention.days)), None
             if exc.code == "no_draft":
-                return to_outgoing(*dialogue.file_without_draft())
-            return [OutgoingMessage(exc.message)]
+                return from_replies(*dialogue.file_without_draft()), None
+            return [OutgoingMessage(exc.message)], None
         except Exception:
             log.exception("uploads: storing a file for resident=%d failed", resident_id)
-            return [OutgoingMessage(ERR_SAVE)]
-        return to_outgoing(dialogue.file_received(svc, view, f.public_id, f.size, f.kind))
+            return [OutgoingMessage(ERR_SAVE)], None
+        return from_replies(dialogue.file_received(svc, view, f.public_id, f.size, f.kind)), view
 
     # -- notifications ----------------------------------------------------------------------------
 
-    async def tell_resident(self, recipient: Recipient, messages: list[OutgoingMessage]) -> None:
-        """Push to the resident's channel when it can push; otherwise (or on failure) keep it for
-        their next visit."""
-        notifier = self.resident_notifiers.get(recipient.channel)
-        if notifier is not None:
-            try:
-                if await notifier(recipient.user_id, messages):
-                    return
-            except Exception as exc:
-                log.warning("uploads: pushing a review result failed (%s); kept for later", type(exc).__name__)
-        await asyncio.to_thread(_queue_for_resident, self.service.db_url, recipient, messages)
+    async def tell_resident(self, recipient: Recipient, messages: list[OutgoingMessage]) -> str:
+        """The review result: pushed to the resident's channel, or kept for their next visit."""
+        return await self.delivery.send(identity.Address(recipient.channel, recipient.user_id), messages, "review")
 
     async def notify_officers_once(self) -> int:
         if self.officer_notifier is None:
@@ -150,14 +134,11 @@ class UploadGateway:
         await asyncio.to_thread(purge_old_handoff_messages, self.service.db_url, self.service.retention.days)
 
 
-def svc_off_text() -> str:
-    return ("Hiện xã chưa nhận giấy tờ gửi trước qua tin nhắn. Bạn vui lòng mang giấy tờ đến Bộ phận Một cửa "
-            "của xã.")
-
-
 class UploadTasks(BackgroundJob):
     """Officer notifications (every `notify_s`) and the retention purge (every `purge_s`, and once at
     start: a purge missed while the gateway was down happens at the next start)."""
+
+    job_name = "uploads"
 
     def __init__(self, gateway: UploadGateway, notify_s: float = 10.0, purge_s: float = 3600.0) -> None:
         self.gateway = gateway
@@ -178,29 +159,3 @@ class UploadTasks(BackgroundJob):
             except Exception:
                 log.exception("uploads: background round failed")
             await asyncio.sleep(self.notify_s)
-
-
-# ---------------------------------------------------------------------------- process singleton
-
-_gateway: UploadGateway | None = None
-
-
-def get_gateway(settings: Settings | None = None) -> UploadGateway:
-    """The gateway process's UploadGateway (web endpoint and Telegram handlers share it)."""
-    global _gateway
-    if _gateway is None:
-        _gateway = UploadGateway.from_settings(settings or load_settings())
-    return _gateway
-
-
-def set_gateway(gateway: UploadGateway | None) -> None:
-    global _gateway
-    _gateway = gateway
-
-
-def install_uploads(settings: Settings) -> UploadTasks:
-    """bot/app.py hook: the shared UploadGateway (before the channels start) and its background tasks
-    (the caller starts and stops them)."""
-    gateway = UploadGateway.from_settings(settings)
-    set_gateway(gateway)
-    return UploadTasks(gateway)

@@ -43,6 +43,18 @@ class Settings:
     retention_days: int = 30
     log_level: str = "INFO"
     desk_idle_minutes: int = 30
+    zalo_bot_token: str = ""
+    zalo_bot_api_url: str = "https://bot-api.zaloplatforms.com"
+    zalo_bot_mode: str = "polling"
+    zalo_bot_webhook_secret: str = ""
+    zalo_bot_webhook_url: str = ""
+    zalo_app_id: str = ""
+    zalo_oa_id: str = ""
+    zalo_oa_secret_key: str = ""
+    zalo_oa_api_url: str = "https://openapi.zalo.me"
+    zalo_oauth_url: str = "https://oauth.zaloapp.com"
+    zalo_app_secret: str = ""
+    zalo_oa_refresh_token: str = ""
 
 
 def load_settings(env_file: str | os.PathLike | None = None) -> Settings:
@@ -76,4 +88,16 @@ def load_settings(env_file: str | os.PathLike | None = None) -> Settings:
         retention_days=int(e("RETENTION_DAYS", "30")),
         log_level=e("LOG_LEVEL", "INFO").upper(),
         desk_idle_minutes=int(e("DESK_IDLE_MINUTES", "30")),
+        zalo_bot_token=e("ZALO_BOT_TOKEN", "").strip(),
+        zalo_bot_api_url=e("ZALO_BOT_API_URL", "https://bot-api.zaloplatforms.com").strip().rstrip("/"),
+        zalo_bot_mode=e("ZALO_BOT_MODE", "polling").strip().lower(),
+        zalo_bot_webhook_secret=e("ZALO_BOT_WEBHOOK_SECRET", "").strip(),
+        zalo_bot_webhook_url=e("ZALO_BOT_WEBHOOK_URL", "").strip(),
+        zalo_app_id=e("ZALO_APP_ID", "").strip(),
+        zalo_oa_id=e("ZALO_OA_ID", "").strip(),
+        zalo_oa_secret_key=e("ZALO_OA_SECRET_KEY", "").strip(),
+        zalo_oa_api_url=e("ZALO_OA_API_URL", "https://openapi.zalo.me").strip().rstrip("/"),
+        zalo_oauth_url=e("ZALO_OAUTH_URL", "https://oauth.zaloapp.com").strip().rstrip("/"),
+        zalo_app_secret=e("ZALO_APP_SECRET", "").strip(),
+        zalo_oa_refresh_token=e("ZALO_OA_REFRESH_TOKEN", "").strip(),
     )

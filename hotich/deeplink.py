@@ -59,5 +59,10 @@ def telegram_link(bot_username: str, payload: str) -> str:
     return f"https://t.me/{bot_username.lstrip('@')}?start={payload}"
 
 
+def zalo_link(zalo_id: str) -> str:
+    """The commune's Zalo chat (OA or Bot). Zalo's links carry no parameter: no procedure, no board."""
+    return f"https://zalo.me/{zalo_id}"
+
+
 def web_link(public_web_url: str, payload: str) -> str:
     return f"{public_web_url.rstrip('/')}/?start={payload}"

@@ -29,7 +29,7 @@ from aiohttp import web
 
 BOT_ID = 7000000001
 _INT = {"chat_id", "message_id", "offset", "limit", "timeout", "user_id", "max_connections",
-        "message_thread_id", "from_chat_id"}   # last two: forum topics (handoff, issue #6)
+        "message_thread_id", "from_chat_id"}   # last two: forum topics
 _JSON = {"reply_markup", "commands", "allowed_updates", "link_preview_options", "reply_parameters",
          "scope", "entities"}
 _BOOL = {"show_alert", "drop_pending_updates", "disable_notification", "protect_content"}
@@ -84,7 +84,7 @@ class FakeTelegram:
         self._callback_ids = itertools.count(1)
         self._changed: asyncio.Condition | None = None
         self._runner: web.AppRunner | None = None
-        # forum supergroups (handoff, issue #6): chat id → {"title", "topics": {thread id → topic}, "members"}
+        # forum supergroups: chat id → {"title", "topics": {thread id → topic}, "members"}
         self.forums: dict[int, dict[str, Any]] = {}
         self._thread_ids = itertools.count(500)
         self.received: dict[tuple[int, int], dict[str, Any]] = {}   # (chat id, message id) → pushed message
@@ -153,7 +153,7 @@ class FakeTelegram:
         msg = {"message_id": next(self._message_ids), "date": int(time.time()),
                "chat": self._chat(user_id), "from": self.user(user_id),
                "photo": [{"file_id": file_id, "file_unique_id": file_id + "u", "width": 90, "height": 90}]}
-        self.received[(user_id, msg["message_id"])] = msg   # copyable (handoff, issue #6)
+        self.received[(user_id, msg["message_id"])] = msg   # copyable (hand-off)
         return await self.push({"message": msg})
 
     async def push_callback(self, user_id: int, message_id: int, data: str) -> dict[str, Any]:
@@ -163,7 +163,7 @@ class FakeTelegram:
                  "message": json.loads(json.dumps(message)), "data": data}
         return await self.push({"callback_query": query})
 
-    # -- forum supergroup (handoff, issue #6) ------------------------------------------------------
+    # -- forum supergroup (hand-off) -------------------------------------------------------------
 
     def add_forum(self, chat_id: int, title: str = "Cán bộ xã", members: dict[int, dict[str, Any]] | None = None) -> None:
         """A staff supergroup with topics; members: user id → {"first_name", "username"}."""
@@ -513,15 +513,16 @@ def _check_html(text: str) -> None:
         raise _ApiError(400, "Bad Request: can't parse entities: unclosed start tag")
 
 
-class ThreadedFakeTelegram:
-    """FakeTelegram on its own event loop in a thread, with blocking helpers for sync tests."""
+class ThreadedFake:
+    """A fake server (with async start/stop) on its own event loop in a thread, with blocking
+    helpers for sync tests: its coroutine methods and callables run on the fake's loop."""
 
-    def __init__(self, **kwargs) -> None:
-        self.fake = FakeTelegram(**kwargs)
+    def __init__(self, fake) -> None:
+        self.fake = fake
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="fake-telegram", daemon=True)
+        self._thread = threading.Thread(target=self._loop.run_forever, name=type(fake).__name__, daemon=True)
 
-    def __enter__(self) -> "ThreadedFakeTelegram":
+    def __enter__(self):
         self._thread.start()
         self.run(self.fake.start())
         return self
@@ -542,8 +543,26 @@ class ThreadedFakeTelegram:
             if value:
                 return value
             if time.monotonic() > deadline:
-                raise TimeoutError("fake Telegram: condition not met in time")
+                raise TimeoutError(f"{type(self.fake).__name__}: condition not met in time")
             time.sleep(0.1)
+
+    def __getattr__(self, name: str):
+        # Methods run on the fake's loop (its state is only touched there); data attributes as is.
+        attr = getattr(self.fake, name)
+        if asyncio.iscoroutinefunction(attr):
+            return lambda *a, **kw: self.run(attr(*a, **kw))
+        if callable(attr):
+            async def call(*a, **kw):
+                return attr(*a, **kw)
+            return lambda *a, **kw: self.run(call(*a, **kw))
+        return attr
+
+
+class ThreadedFakeTelegram(ThreadedFake):
+    """FakeTelegram on its own event loop in a thread, with blocking helpers for sync tests."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(FakeTelegram(**kwargs))
 
     def wait_messages(self, chat_id: int, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
         self.wait_for(lambda: len(self.messages_to(chat_id)) >= count, timeout)
@@ -557,14 +576,3 @@ class ThreadedFakeTelegram:
         async def copy():
             return json.loads(json.dumps(self.fake.sent))
         return {int(k): v for k, v in self.run(copy()).items()}
-
-    def __getattr__(self, name: str):
-        # Methods run on the fake's loop (its state is only touched there); data attributes as is.
-        attr = getattr(self.fake, name)
-        if asyncio.iscoroutinefunction(attr):
-            return lambda *a, **kw: self.run(attr(*a, **kw))
-        if callable(attr):
-            async def call(*a, **kw):
-                return attr(*a, **kw)
-            return lambda *a, **kw: self.run(call(*a, **kw))
-        return attr

@@ -8,6 +8,7 @@ from hotich.booking.service import BookingService
 from hotich.commune import load_profile
 from hotich.config import load_settings
 from bot import reminders as gateway_reminders
+from bot.web.app import DELIVERY_KEY
 from tests.test_telegram_adapter import ALICE, BOB, buttons_of, harness
 
 OFFICER = ALICE
@@ -42,7 +43,7 @@ async def test_only_officers_list_and_close_and_residents_are_told(sqlite_url):
 
         # The gateway's notice task pushes the closure notice through the Telegram channel.
         sender = gateway_reminders.NoticeSender(sqlite_url, profile, checklist_from_kb(None),
-                                                gateway_reminders.default_send(sqlite_url), system_clock)
+                                                h.app[DELIVERY_KEY], system_clock)
         before = len(h.tg.messages_to(RESIDENT))
         assert await sender.run_once() == 1
         msgs = await h.tg.wait_messages(RESIDENT, before + 1)
@@ -50,4 +51,3 @@ async def test_only_officers_list_and_close_and_residents_are_told(sqlite_url):
         assert "họp cơ quan" in notice["text"] and b.code in notice["text"]
         assert [x["text"] for x in buttons_of(notice)] == ["🗓 Chọn giờ mới", "❌ Hủy lịch"]
         assert await sender.run_once() == 0
-    gateway_reminders.register_channel("telegram", None)

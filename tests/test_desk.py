@@ -15,14 +15,16 @@ from sqlalchemy import func, select
 from bot.desk.app import create_desk_app
 from bot.desk.chats import DeskChats
 from bot.desk.context import Desk
+from bot.delivery import Delivery
 from bot.handoff import HandoffService
+from bot.rasa_client import RasaClient
 from bot.uploads import UploadGateway
 from hotich.booking.clock import VN_TZ, fixed_clock
 from hotich.booking.service import BookingService
 from hotich.commune import load_profile
 from hotich.commune_settings import effective_profile
 from hotich.config import ROOT
-from hotich.db.models import OfficerAudit, PendingMessage
+from hotich.db.models import OfficerAudit, OutboundMessage
 from hotich.db.session import session_scope
 from hotich.handoff import ownership
 from hotich.handoff.hours import load_officer_hours
@@ -48,9 +50,11 @@ async def desk_env(db_url, tmp_path):
     uploads = UploadService(db_url, BlobStore(tmp_path / "blobs", Fernet.generate_key().decode()), kb,
                             officer_ids=OfficerIds(db_url))
     hours = load_officer_hours(PROFILE_PATH, profile=profile)
-    handoff = HandoffService(db_url, f"http://127.0.0.1:{free_port()}", profile, hours)
+    rasa = RasaClient(f"http://127.0.0.1:{free_port()}")          # not running: no last turns to show
+    delivery = Delivery(db_url, {})                                # web residents collect what is queued
+    handoff = HandoffService(db_url, rasa, delivery, profile, hours, None)
     desk = Desk(db_url=db_url, base_profile=profile, kb=kb, uploads=uploads, chats=DeskChats(handoff),
-                notify=UploadGateway(uploads).tell_resident, clock=fixed_clock(NOW))
+                notify=UploadGateway(uploads, delivery).tell_resident, clock=fixed_clock(NOW))
     app = web.Application()
     app.add_subapp("/can-bo/", create_desk_app(desk))
     client = TestClient(TestServer(app))
@@ -61,7 +65,7 @@ async def desk_env(db_url, tmp_path):
         yield client, desk
     finally:
         await client.close()
-        await handoff.close()
+        await rasa.close()
 
 
 def hidden(html: str, name: str) -> str:
@@ -85,8 +89,9 @@ async def form_of(client: TestClient, path: str, action: str) -> dict:
 
 
 def pending_texts(db_url: str, user_id: str) -> list[str]:
+    """What waits for this web resident's page."""
     with session_scope(db_url) as s:
-        rows = s.scalars(select(PendingMessage.answers).where(PendingMessage.user_id == user_id)).all()
+        rows = s.scalars(select(OutboundMessage.messages).where(OutboundMessage.sender_id == f"web:{user_id}")).all()
     return [m["text"] for r in rows for m in json.loads(r or "[]")]
 
 
@@ -278,7 +283,7 @@ async def test_only_admins_change_settings_and_they_apply_at_once(desk_env):
     assert p.booking.slot_minutes == 20 and p.booking.capacity_per_slot == 4
 
 
-def test_officer_cli_reads_the_password_from_stdin(db_url):
+async def test_officer_cli_reads_the_password_from_stdin(db_url):
     import subprocess
     import sys
 

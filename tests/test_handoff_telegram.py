@@ -1,9 +1,9 @@
 """Hand-off to the officer, end to end through the real python-telegram-bot and the fake Bot API
-server, with a small local server playing Rasa (REST webhook + tracker HTTP API).
+server, with a small local server playing Rasa (REST webhook + tracker read).
 
 What residents and officers notice: escalation opens a staff topic with the context; the officer
 takes, answers (text and photos), the resident answers back, the officer closes and the bot
-answers the next question with its state cleaned; two officers taking at once → one wins; a
+answers the next question with its state cleaned (Rasa was told `/handoff_returned`); two officers taking at once → one wins; a
 non-officer in the staff group can do nothing; web residents are escalated to the same kind of
 topic; outside hours the resident is told when to expect an answer.
 """
@@ -14,23 +14,23 @@ from tests.fake_rasa import RasaServer
 import asyncio
 import dataclasses
 import json
+import tempfile
+from pathlib import Path
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
-from bot.core import GatewayCore
-from bot.handoff import HAND_BACK_TEXT, install_handoff
-from bot.outbox import Outbox
-from bot.rasa_client import RasaClient
-from bot.telegram.app import start_telegram
-from bot.web.app import create_web_app
+from bot.handoff import HAND_BACK_TEXT
 from hotich.commune import load_profile
-from hotich.config import load_settings
 from hotich.handoff import audit, ownership
 from hotich.handoff.hours import load_officer_hours
+from hotich.uploads.service import UploadService
+from hotich.uploads.storage import new_key
 from tests.fake_telegram import FakeTelegram
+from tests.uploads_samples import jpeg_with_gps
+from tests.gateway_helpers import gateway_settings, running_gateway
 
 RESIDENT = 601
 STAFF = -1001234567890
@@ -41,19 +41,18 @@ CLOSED_AT = datetime(2026, 12, 5, 12, 0, tzinfo=timezone.utc)  # Saturday 19:00
 
 
 class RasaStandIn(RasaServer):
-    """REST webhook + GET tracker + POST tracker/events, with slots and an active form."""
+    """REST webhook + GET tracker, with slots and an active form. `/handoff_returned` does what
+    the dialogue's action_handoff_returned does: form ended, slots reset except the procedure."""
 
     def __init__(self) -> None:
         super().__init__()
         self.events: dict[str, list[dict]] = {}
         self.slots: dict[str, dict] = {}
         self.loops: dict[str, str | None] = {}
-        self.posted: dict[str, list[list[dict]]] = {}
 
     def routes(self, app: web.Application) -> None:
         super().routes(app)
         app.router.add_get("/conversations/{sender}/tracker", self._tracker)
-        app.router.add_post("/conversations/{sender}/tracker/events", self._events)
 
     def messages_of(self, sender: str) -> list[str]:
         return [m for s, m in self.received if s == sender]
@@ -61,6 +60,11 @@ class RasaStandIn(RasaServer):
     def reply(self, sender: str, message: str) -> list[dict]:
         slots = self.slots.setdefault(sender, {"procedure": None, "requested_slot": None, "booking_date": None,
                                                "fallback_count": 0.0})
+        if message.startswith("/handoff_returned"):
+            procedure = json.loads(message[len("/handoff_returned"):])["procedure"] or slots["procedure"]
+            slots.update(requested_slot=None, booking_date=None, fallback_count=0.0, procedure=procedure)
+            self.loops[sender] = None
+            return [{"text": HAND_BACK_TEXT, "buttons": [{"title": "Lệ phí", "payload": "/ask_fee"}]}]
         if message.startswith("/talk_to_officer") or "cán bộ" in message:
             procedure = slots["procedure"]
             if "{" in message:
@@ -95,17 +99,6 @@ class RasaStandIn(RasaServer):
                                   "active_loop": {"name": self.loops.get(sender)},
                                   "events": self.events.get(sender, [])})
 
-    async def _events(self, request: web.Request) -> web.Response:
-        sender = request.match_info["sender"]
-        events = await request.json()
-        self.posted.setdefault(sender, []).append(events)
-        for e in events:
-            if e["event"] == "active_loop":
-                self.loops[sender] = e["name"]
-            elif e["event"] == "slot":
-                self.slots.setdefault(sender, {})[e["name"]] = e["value"]
-        return web.json_response({"sender_id": sender})
-
 
 @dataclasses.dataclass
 class H:
@@ -113,6 +106,7 @@ class H:
     rasa: RasaStandIn
     db_url: str
     web: TestClient
+    settings: object
 
     async def say(self, text: str, expect: int = 1, user: int = RESIDENT) -> list[dict]:
         before = len(self.tg.messages_to(user))
@@ -147,27 +141,16 @@ async def harness(db_url: str, now: datetime = OPEN):
                                  OUTSIDER: {"first_name": "Người lạ"}})
     rasa = RasaStandIn()
     await rasa.start()
-    settings = dataclasses.replace(load_settings(), database_url=db_url, rasa_url=rasa.url,
-                                   telegram_token=tg.token, telegram_base_url=tg.base_url,
-                                   telegram_base_file_url=tg.base_file_url, telegram_mode="polling",
-                                   staff_chat_id=STAFF, officer_telegram_ids=frozenset({OFFICER_A, OFFICER_B}))
+    settings = gateway_settings(db_url, rasa.url, telegram_token=tg.token, telegram_base_url=tg.base_url,
+                                telegram_base_file_url=tg.base_file_url, telegram_mode="polling",
+                                staff_chat_id=STAFF, officer_telegram_ids=frozenset({OFFICER_A, OFFICER_B}),
+                                upload_key=new_key(), upload_dir=Path(tempfile.mkdtemp()) / "up")
     profile = load_profile(settings.commune_profile)
-    client = RasaClient(rasa.url, timeout_s=5)
-    core = GatewayCore(client, db_url)
-    handoff = install_handoff(core, settings, profile,
-                              hours=load_officer_hours(settings.commune_profile, clock=lambda: now, profile=profile))
-    outbox = Outbox(core, db_url, retry_interval_s=0.2)
-    stop = await start_telegram(settings, core, outbox)
-    web_client = TestClient(TestServer(create_web_app(outbox, profile.name)))
-    await web_client.start_server()
+    hours = load_officer_hours(settings.commune_profile, clock=lambda: now, profile=profile)
     try:
-        yield H(tg, rasa, db_url, web_client)
+        async with running_gateway(settings, hours=hours) as web_client:
+            yield H(tg, rasa, db_url, web_client, settings)
     finally:
-        await web_client.close()
-        await stop()
-        await outbox.stop()
-        await handoff.close()
-        await client.close()
         await rasa.stop()
         await tg.stop()
 
@@ -215,18 +198,27 @@ async def test_escalate_take_answer_close_then_the_bot_answers_again(sqlite_url)
         before = len(h.tg.messages_to(RESIDENT))
         await h.tg.push_message(RESIDENT, "Vâng, cảm ơn chị", first_name="Nguyễn Văn An")
         await h.wait_topic_text(thread, "👤 Vâng, cảm ơn chị")
+        # a photo of a paper (the resident had agreed and chosen the procedure before): stored
+        # encrypted like any paper sent ahead; the topic gets a note, never the photo itself
+        uploads = UploadService.from_settings(h.settings)
+        rid = uploads.resident_for(sender)
+        uploads.give_consent(rid)
+        uploads.start(rid, "khai_sinh")
+        h.tg.add_file("anh_giay_chung_sinh", jpeg_with_gps())
         await h.tg.push_photo(RESIDENT, "anh_giay_chung_sinh")
-        await h.tg.wait_for(lambda: any(m.get("photo") for m in h.tg.topic_messages(STAFF, thread)))
+        await h.wait_topic_text(thread, "📎 Người dân vừa gửi 1 tệp giấy tờ")
         await h.quiet()
-        assert len(h.tg.messages_to(RESIDENT)) == before
+        assert not any(m.get("photo") for m in h.tg.topic_messages(STAFF, thread))
+        [stored] = uploads.draft(rid).files
+        assert stored.kind == "jpeg" and uploads.read_own_file(rid, stored.public_id)[1] != jpeg_with_gps()
+        assert len(h.tg.messages_to(RESIDENT)) == before + 1            # "Đây là: …" for the paper
         assert len(h.rasa.messages_of(sender)) == n_rasa
 
-        # the officer closes: Rasa state is reset (procedure kept), the resident is asked
+        # the officer closes: Rasa is told (procedure kept), its question reaches the resident
         await h.officer("/dong", thread)
         await h.tg.wait_for(lambda: HAND_BACK_TEXT in h.tg.texts_to(RESIDENT))
         await h.tg.wait_for(lambda: h.topics()[thread]["closed"])
-        [posted] = h.rasa.posted[sender]
-        assert {"event": "active_loop", "name": None} in posted
+        assert h.rasa.messages_of(sender)[-1] == '/handoff_returned{"procedure": "khai_sinh"}'
         assert h.rasa.slots[sender]["procedure"] == "khai_sinh"
         assert h.rasa.slots[sender]["requested_slot"] is None and h.rasa.slots[sender]["booking_date"] is None
         assert h.rasa.loops[sender] is None
@@ -242,7 +234,7 @@ async def test_escalate_take_answer_close_then_the_bot_answers_again(sqlite_url)
                      ("close", OFFICER_A)]
     kept = [(m.direction, m.kind) for m in audit.messages(sqlite_url, conv.id)]
     assert kept == [("resident", "text"), ("officer", "text"), ("officer", "photo"), ("resident", "text"),
-                    ("resident", "photo")]
+                    ("resident", "papers")]
 
 
 async def test_two_officers_take_at_once_and_forwarding(sqlite_url):
@@ -380,8 +372,8 @@ async def test_outside_hours_the_resident_knows_when_and_can_leave_a_message(sql
         before = len(h.tg.messages_to(RESIDENT))
         [btn] = [b for b in buttons_of(relayed) if b["text"].startswith("↩️")]
         await h.tg.push_callback(RESIDENT, relayed["message_id"], btn["callback_data"])
-        await h.tg.wait_messages(RESIDENT, before + 1)
-        assert "quay lại trò chuyện với trợ lý" in h.tg.texts_to(RESIDENT)[-1]
+        await h.tg.wait_for(lambda: HAND_BACK_TEXT in h.tg.texts_to(RESIDENT)[before:])
+        assert any("quay lại trò chuyện với trợ lý" in t for t in h.tg.texts_to(RESIDENT)[before:])
         await h.wait_topic_text(thread, "Người dân đã huỷ yêu cầu")
         assert h.topics()[thread]["closed"]
         [answer] = await h.say("khai sinh")

@@ -30,6 +30,7 @@ from hotich.qr.poster import INSTRUCTION, render_poster
 PROFILE = ROOT / "data" / "commune" / "song_phuong.yml"
 BOT = "hotich_songphuong_bot"
 WEB = "https://chat.songphuong.example.vn"
+ZALO_ID = "4318765432109876543"
 HOTICH = Path(sys.executable).parent / "hotich"
 
 
@@ -41,7 +42,8 @@ def scan(img: Image.Image) -> list[str]:
 def generated(tmp_path_factory) -> tuple[Path, list[dict[str, str]], subprocess.CompletedProcess]:
     """`hotich qr --out DIR` through the installed console script, as the commune runs it."""
     out = tmp_path_factory.mktemp("qr")
-    env = {**os.environ, "BOT_USERNAME": BOT, "PUBLIC_WEB_URL": WEB, "COMMUNE_PROFILE": str(PROFILE)}
+    env = {**os.environ, "BOT_USERNAME": BOT, "PUBLIC_WEB_URL": WEB, "COMMUNE_PROFILE": str(PROFILE),
+           "ZALO_OA_ID": ZALO_ID}
     proc = subprocess.run([str(HOTICH), "qr", "--out", str(out)], env=env, capture_output=True,
                           text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
@@ -61,7 +63,7 @@ def test_one_code_per_procedure_and_board_plus_posters(generated):
     assert sorted(p.name for p in (out / "posters").glob("*.pdf")) == sorted(f"{b.code}.pdf" for b in profile.boards)
     # Progress bar on stderr, summary for the officer on stdout.
     assert f"{len(rows)}/{len(rows)}" in proc.stderr
-    assert "Đã tạo 125 mã QR" in proc.stdout and "20 áp phích" in proc.stdout
+    assert "Đã tạo 125 mã QR (Telegram, web chat và Zalo" in proc.stdout and "20 áp phích" in proc.stdout
 
 
 def test_payloads_fit_telegram_and_name_the_board(generated):
@@ -74,6 +76,7 @@ def test_payloads_fit_telegram_and_name_the_board(generated):
         assert link.procedure == (None if r["procedure"] == "all" else r["procedure"])
         assert r["telegram_url"] == f"https://t.me/{BOT}?start={r['payload']}"
         assert r["web_url"] == f"{WEB}/?start={r['payload']}"
+        assert r["zalo_url"] == f"https://zalo.me/{ZALO_ID}"        # Zalo's link carries no payload
 
 
 def test_every_png_scans_to_its_link(generated):
@@ -81,6 +84,7 @@ def test_every_png_scans_to_its_link(generated):
     for r in rows:
         assert scan(Image.open(out / r["telegram_png"])) == [r["telegram_url"]], r["payload"]
         assert scan(Image.open(out / r["web_png"])) == [r["web_url"]], r["payload"]
+        assert scan(Image.open(out / r["zalo_png"])) == [r["zalo_url"]], r["payload"]
 
 
 def _svg_to_image(svg: str) -> Image.Image:
@@ -153,7 +157,7 @@ def test_every_poster_scans_from_the_printed_page(generated, tmp_path):
                         str(prefix)], check=True, timeout=60)
         page = Image.open(f"{prefix}.png")
         assert page.width < page.height                      # A4 portrait, one page
-        assert scan(page) == sorted([r["telegram_url"], r["web_url"]]), r["board_code"]
+        assert scan(page) == sorted([r["telegram_url"], r["web_url"], r["zalo_url"]]), r["board_code"]
 
 
 def _pdftotext(pdf: Path) -> str:
@@ -166,7 +170,7 @@ def test_poster_prints_vietnamese_with_the_shipped_font(generated):
     text = _pdftotext(out / "posters" / "TT01.pdf")
     for expected in (INSTRUCTION, "ỦY BAN NHÂN DÂN XÃ SONG PHƯỢNG", "Nhà văn hóa thôn Thượng Tháp",
                      "Xác nhận tình trạng hôn nhân", "Đăng ký khai tử",
-                     f"t.me/{BOT}?start=all_TT01", f"{WEB}/?start=all_TT01"):
+                     f"t.me/{BOT}?start=all_TT01", f"{WEB}/?start=all_TT01", f"zalo.me/{ZALO_ID}", "Dùng Zalo?"):
         assert expected in text
     fonts = subprocess.run(["pdffonts", str(out / "posters" / "TT01.pdf")], check=True, capture_output=True,
                            text=True).stdout
@@ -195,6 +199,8 @@ def test_index_html_lists_every_code(generated):
     for r in rows:
         assert f"<code>{r['payload']}</code>" in page and r["telegram_url"] in page
         assert (out / r["telegram_png"]).exists() and (out / r["web_svg"]).exists()
+    # what each platform carries, Zalo's missing board said plainly
+    assert "không mang tham số nào" in page and "mã web chat là mã được tính theo bảng" in page
 
 
 def test_plan_refuses_payloads_telegram_would_drop():

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 from collections import Counter
 from datetime import date, datetime, timedelta
@@ -14,7 +13,8 @@ from hotich.booking import officer
 from hotich.booking import reminders as rem
 from hotich.booking.clock import VN_TZ, fixed_clock
 from hotich.config import load_settings
-from hotich.db.models import PendingMessage
+from hotich.db.models import OutboundMessage
+from bot.delivery import Delivery
 from hotich.db.models.booking import BookingNotice
 from hotich.db.session import session_scope
 from hotich.kb import KnowledgeBase
@@ -126,35 +126,32 @@ def test_gateway_task_stores_web_notices_for_the_page_and_pushes_telegram(db_url
     svc = service(db_url)
     web = svc.book("web:sess-1", "khai_sinh", FRI, 9 * 60, "Người W", "0912345678")
     svc.book("telegram:77", "chung_thuc", FRI, 10 * 60, "Người T", "0912345678")
-    svc.book("zalo:1", "chung_thuc", FRI, 10 * 60, "Người Z", "0912345678")     # no pusher for this channel
-    pushed: list[tuple[str, list]] = []
+    svc.book("zalo_oa:1", "chung_thuc", FRI, 10 * 60, "Người Z", "0912345678")   # channel not connected
+    pushed: list[tuple[str, list, str]] = []
 
-    async def push(user_id, messages):
-        pushed.append((user_id, messages))
-        return True
+    class TelegramStandIn:
+        async def push(self, user_id, messages, kind):
+            pushed.append((user_id, messages, kind))
 
     async def scenario():
-        gateway_reminders.register_channel("telegram", push)
-        try:
-            sender = gateway_reminders.NoticeSender(db_url, profile(), CHECKLIST,
-                                                    gateway_reminders.default_send(db_url), fixed_clock(DUE))
-            first = await sender.run_once()
-            again = await gateway_reminders.NoticeSender(db_url, profile(), CHECKLIST,
-                                                         gateway_reminders.default_send(db_url),
-                                                         fixed_clock(DUE)).run_once()
-            return first, again
-        finally:
-            gateway_reminders.register_channel("telegram", None)
+        delivery = Delivery(db_url, {"telegram": TelegramStandIn()})
+        first = await gateway_reminders.NoticeSender(db_url, profile(), CHECKLIST, delivery,
+                                                     fixed_clock(DUE)).run_once()
+        again = await gateway_reminders.NoticeSender(db_url, profile(), CHECKLIST, delivery,
+                                                     fixed_clock(DUE)).run_once()
+        waiting = await delivery.take("web", "sess-1")
+        return first, again, waiting
 
-    first, again = asyncio.run(scenario())
-    assert (first, again) == (2, 0)
-    assert [u for u, _ in pushed] == ["77"] and pushed[0][1][0].buttons[0].title == "✅ Vẫn đến"
+    first, again, waiting = asyncio.run(scenario())
+    assert (first, again) == (3, 0)
+    assert [(u, k) for u, _, k in pushed] == [("77", "notice")] and pushed[0][1][0].buttons[0].title == "✅ Vẫn đến"
+    [for_page] = waiting                                   # the web page collects its notice once
+    assert web.code in for_page.messages[0].text
     with session_scope(db_url) as s:
-        rows = s.scalars(select(PendingMessage).where(PendingMessage.user_id == "sess-1")).all()
-        assert len(rows) == 1 and rows[0].delivered_at is None and rows[0].answered_at is not None
-        assert web.code in json.loads(rows[0].answers)[0]["text"]
         states = Counter(s.scalars(select(BookingNotice.state)))
-    assert states == {"sent": 2, "pending": 1}            # the zalo one waits for its channel
+        queued = s.scalars(select(OutboundMessage.sender_id).where(OutboundMessage.state == "pending")).all()
+    assert states == {"sent": 3}
+    assert queued == ["zalo_oa:1"]                         # kept until the Zalo channel can push it
 
 
 def test_closure_notice_is_sent_once_with_new_times(db_url):

@@ -18,20 +18,21 @@ from aiohttp import web
 from sqlalchemy import select, update
 from telegram import Bot
 
-from bot.core import SERVICE_DOWN_TEXT, GatewayCore
+from bot.core import SERVICE_DOWN_TEXT
+from bot.dedup import EventDedup
 from bot.outbox import Outbox
-from bot.rasa_client import RasaClient
-from bot.telegram.app import start_telegram
 from bot.telegram.callbacks import CallbackStore
 from bot.telegram.dedup import UpdateDedup
-from bot.telegram.handlers import ALREADY_PRESSED_TEXT, QUEUED_HEADER
-from hotich.config import load_settings
+from bot.telegram.handlers import ALREADY_PRESSED_TEXT
+from bot.outbox import QUEUED_HEADER
+from bot.web.app import OUTBOX_KEY
 from hotich.db.base import utcnow
-from hotich.db.models import PendingMessage, QrScan, Resident, TelegramCallback, TelegramUpdate
+from hotich.db.models import InboundEvent, PendingMessage, QrScan, Resident, TelegramCallback
 from hotich.db.session import session_scope
 from hotich.ops.stack import free_port
 from tests.fake_rasa import RasaServer
 from tests.fake_telegram import FakeTelegram
+from tests.gateway_helpers import gateway_settings, running_gateway
 
 ALICE = 501
 BOB = 502
@@ -85,7 +86,7 @@ class Harness:
     rasa: FakeRasa
     db_url: str
     outbox: Outbox
-    stop: object = None
+    app: web.Application
 
     async def say(self, text: str, user: int = ALICE, expect: int = 1, timeout: float = 10) -> list[dict]:
         before = len(self.tg.messages_to(user))
@@ -100,10 +101,9 @@ class Harness:
 
 
 def settings_for(tg: FakeTelegram, db_url: str, rasa_url: str, **extra):
-    values = dict(database_url=db_url, rasa_url=rasa_url, telegram_token=tg.token,
-                  telegram_base_url=tg.base_url, telegram_base_file_url=tg.base_file_url,
+    values = dict(telegram_token=tg.token, telegram_base_url=tg.base_url, telegram_base_file_url=tg.base_file_url,
                   telegram_mode="polling")
-    return dataclasses.replace(load_settings(), **{**values, **extra})
+    return gateway_settings(db_url, rasa_url, **{**values, **extra})
 
 
 @asynccontextmanager
@@ -112,18 +112,10 @@ async def harness(db_url: str, rasa_up: bool = True, **extra):
     rasa = FakeRasa()
     if rasa_up:
         await rasa.start()
-    client = RasaClient(rasa.url, timeout_s=5)
-    core = GatewayCore(client, db_url)
-    outbox = Outbox(core, db_url, retry_interval_s=0.2)
-    stop = await start_telegram(settings_for(tg, db_url, rasa.url, **extra), core, outbox)
-    outbox.start()
-    h = Harness(tg, rasa, db_url, outbox, stop)
     try:
-        yield h
+        async with running_gateway(settings_for(tg, db_url, rasa.url, **extra)) as client:
+            yield Harness(tg, rasa, db_url, client.app[OUTBOX_KEY], client.app)
     finally:
-        await stop()
-        await outbox.stop()
-        await client.close()
         await rasa.stop()
         await tg.stop()
 
@@ -334,17 +326,12 @@ async def test_telegram_unreachable_at_start_keeps_retrying(sqlite_url):
     tg = FakeTelegram()          # not started yet
     rasa = FakeRasa()
     await rasa.start()
-    client = RasaClient(rasa.url, timeout_s=5)
-    core = GatewayCore(client, sqlite_url)
-    outbox = Outbox(core, sqlite_url)
-    stop = await start_telegram(settings_for(tg, sqlite_url, rasa.url), core, outbox)   # must not raise
     try:
-        await tg.start()
-        await tg.push_message(ALICE, "xin chào")
-        await tg.wait_messages(ALICE, 1, timeout=20)
+        async with running_gateway(settings_for(tg, sqlite_url, rasa.url)):   # must not raise
+            await tg.start()
+            await tg.push_message(ALICE, "xin chào")
+            await tg.wait_messages(ALICE, 1, timeout=20)
     finally:
-        await stop()
-        await client.close()
         await rasa.stop()
         await tg.stop()
 
@@ -352,26 +339,26 @@ async def test_telegram_unreachable_at_start_keeps_retrying(sqlite_url):
 # ------------------------------------------------------------------------------------------ stores
 
 def test_dedup_claims_once_and_takes_over_what_a_dead_run_left(db_url):
-    first, second = UpdateDedup(db_url), UpdateDedup(db_url)
+    first, second = UpdateDedup(EventDedup(db_url)), UpdateDedup(EventDedup(db_url))
     assert first.claim(1, 100) is True
     assert first.claim(1, 100) is False           # in flight in this run
     assert second.claim(1, 100) is True            # the first run died before finishing it
     assert second.claim(1, 100) is False
     second.done(1, 100)
-    assert UpdateDedup(db_url).claim(1, 100) is False
+    assert UpdateDedup(EventDedup(db_url)).claim(1, 100) is False
     assert first.claim(2, 100) is True             # another bot's update 100
 
 
 def test_dedup_prunes_old_rows(db_url):
-    d = UpdateDedup(db_url, keep=timedelta(days=7))
+    d = UpdateDedup(EventDedup(db_url, keep=timedelta(days=7)))
     d.claim(1, 1)
     d.claim(1, 2)
     with session_scope(db_url) as s:
-        s.execute(update(TelegramUpdate).where(TelegramUpdate.update_id == 1)
+        s.execute(update(InboundEvent).where(InboundEvent.event_id == "1")
                   .values(received_at=utcnow() - timedelta(days=8)))
     assert d.prune() == 1
     with session_scope(db_url) as s:
-        assert s.scalars(select(TelegramUpdate.update_id)).all() == [2]
+        assert s.scalars(select(InboundEvent.event_id)).all() == ["2"]
 
 
 def test_callback_store_maps_long_payloads_durably(db_url):

@@ -16,17 +16,14 @@ from dataclasses import replace
 import pytest
 from aiohttp import web
 
-from bot.core import GatewayCore
-from bot.outbox import Outbox
-from bot.rasa_client import RasaClient
-from bot.telegram.app import TelegramChannel
-from bot.uploads import UploadGateway, set_gateway
-from hotich.config import load_settings
+from bot.web.uploads import UPLOADS_KEY
+from hotich.uploads.service import UploadService
 from hotich.db.models import UploadFile
 from hotich.db.session import session_scope
 from hotich.uploads.flow import delete_turn, upload_turn
 from hotich.uploads.storage import new_key
 from tests.fake_telegram import FakeTelegram, _decode
+from tests.gateway_helpers import gateway_settings, running_gateway
 from tests.uploads_samples import fake_pdf, jpeg_with_gps, tiny_pdf, windows_exe
 
 # The fixtures live on the session loop (pyproject); the tests must share it with the servers.
@@ -90,15 +87,15 @@ class UploadFakeTelegram(FakeTelegram):
 class FlowRasa(RasaServer):
     """Plays Rasa's REST webhook for the upload intents by running the real dialogue turn."""
 
-    def __init__(self, gateway: UploadGateway) -> None:
-        self.gateway = gateway
+    def __init__(self, service: UploadService) -> None:
+        self.service = service
         super().__init__()
         self.slots: dict[str, dict] = {}
 
     async def _webhook(self, request: web.Request) -> web.Response:
         body = await request.json()
         sender, message = body["sender"], body["message"]
-        svc = self.gateway.service
+        svc = self.service
         slots = self.slots.setdefault(sender, {})
         intent, _, ents = message.lstrip("/").partition("{")
         ents = json.loads("{" + ents) if ents else {}
@@ -119,30 +116,20 @@ class FlowRasa(RasaServer):
 @pytest.fixture
 async def tg(sqlite_url, tmp_path):
     fake = await UploadFakeTelegram().start()
-    settings = replace(load_settings(), database_url=sqlite_url, telegram_token=fake.token,
-                       telegram_base_url=fake.base_url, telegram_base_file_url=fake.base_file_url,
-                       telegram_mode="polling", officer_telegram_ids=frozenset({OFFICER}), staff_chat_id=None,
-                       upload_dir=tmp_path / "uploads", upload_key=new_key(), upload_max_mb=1, upload_max_files=5,
-                       retention_days=30)
-    gateway = UploadGateway.from_settings(settings)
-    set_gateway(gateway)
-    rasa = FlowRasa(gateway)
+    settings = gateway_settings(sqlite_url, "http://127.0.0.1:9", telegram_token=fake.token,
+                                telegram_base_url=fake.base_url, telegram_base_file_url=fake.base_file_url,
+                                telegram_mode="polling", officer_telegram_ids=frozenset({OFFICER}),
+                                upload_dir=tmp_path / "uploads", upload_key=new_key(), upload_max_mb=1,
+                                upload_max_files=5, retention_days=30)
+    rasa = FlowRasa(UploadService.from_settings(settings))
     await rasa.start()
-    settings = replace(settings, rasa_url=rasa.url)
-    client = RasaClient(rasa.url)
-    core = GatewayCore(client, sqlite_url)
-    outbox = Outbox(core, sqlite_url)
-    channel = TelegramChannel(settings, core, outbox)
-    await channel.start()
-    fake.gateway = gateway
     try:
-        yield fake
+        async with running_gateway(replace(settings, rasa_url=rasa.url)) as client:
+            fake.gateway = client.app[UPLOADS_KEY]
+            yield fake
     finally:
-        await channel.stop()
-        await client.close()
         await rasa.stop()
         await fake.stop()
-        set_gateway(None)
 
 
 async def last_to(fake: UploadFakeTelegram, chat: int, count: int) -> dict:

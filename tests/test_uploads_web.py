@@ -5,16 +5,11 @@ import pytest
 from aiohttp import FormData
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.core import GatewayCore
-from bot.outbox import Outbox
-from bot.rasa_client import RasaClient
-from bot.uploads import UploadGateway
-from bot.web.app import create_web_app
+from bot.app import build_gateway
 from bot.web.uploads import UPLOADS_KEY
-from hotich.config import ROOT
-from hotich.kb import KnowledgeBase
 from hotich.uploads.service import UploadService
-from hotich.uploads.storage import BlobStore, new_key
+from hotich.uploads.storage import new_key
+from tests.gateway_helpers import gateway_settings
 from tests.uploads_samples import jpeg_with_gps, tiny_pdf
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -23,10 +18,10 @@ SESSION = "web-upload-test-01"
 
 
 async def _client(db_url, tmp_path) -> tuple[TestClient, UploadService]:
-    svc = UploadService(db_url, BlobStore(tmp_path / "up", new_key()), KnowledgeBase.load(ROOT / "data" / "kb"),
-                        max_bytes=100 * 1024)
-    app = create_web_app(Outbox(GatewayCore(RasaClient("http://127.0.0.1:9"), db_url), db_url), "Xã Thử")
-    app[UPLOADS_KEY] = UploadGateway(svc)
+    app = build_gateway(gateway_settings(db_url, "http://127.0.0.1:9", upload_dir=tmp_path / "up",
+                                         upload_key=new_key(), upload_max_mb=1))
+    svc = app[UPLOADS_KEY].service
+    svc.max_bytes = 100 * 1024            # small files suffice to test the limit
     client = TestClient(TestServer(app))
     await client.start_server()
     return client, svc

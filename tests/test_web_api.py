@@ -11,16 +11,14 @@ import json
 from contextlib import asynccontextmanager
 
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
-from bot.core import EMPTY_TEXT, SERVICE_DOWN_TEXT, GatewayCore
-from bot.outbox import Outbox
-from bot.rasa_client import RasaClient
-from bot.web.app import create_web_app
-from hotich.db.models import PendingMessage, QrScan, Resident
+from bot.core import EMPTY_TEXT, SERVICE_DOWN_TEXT
+from hotich.db.models import OutboundMessage, PendingMessage, QrScan, Resident
 from hotich.db.session import session_scope
 from tests.fake_rasa import RasaServer
+from tests.gateway_helpers import gateway_settings, running_gateway
 
 SESSION = "test-session_0001"
 GREETING = "Xin chào! Mình là trợ lý hộ tịch.\nBạn muốn hỏi thủ tục nào?"
@@ -54,17 +52,8 @@ class FakeRasa(RasaServer):
 
 @asynccontextmanager
 async def gateway(db_url: str, rasa_url: str, retry_interval_s: float = 0.2):
-    rasa = RasaClient(rasa_url, timeout_s=5)
-    outbox = Outbox(GatewayCore(rasa, db_url), db_url, retry_interval_s=retry_interval_s)
-    client = TestClient(TestServer(create_web_app(outbox, "Xã Song Phượng")))
-    await client.start_server()
-    outbox.start()
-    try:
+    async with running_gateway(gateway_settings(db_url, rasa_url), retry_interval_s=retry_interval_s) as client:
         yield client
-    finally:
-        await outbox.stop()
-        await client.close()
-        await rasa.close()
 
 
 @asynccontextmanager
@@ -147,9 +136,10 @@ async def test_rasa_down_message_is_kept_and_answered_exactly_once(db_url):
 
     assert fake.received == [(f"web:{SESSION}", "lệ phí kết hôn bao nhiêu")]
     with session_scope(db_url) as s:
-        row = s.scalar(select(PendingMessage))
         # Delivered, and the resident's words and the answer are no longer stored.
-        assert row.delivered_at is not None and row.text is None and row.answers is None
+        assert s.scalar(select(PendingMessage)) is None
+        row = s.scalar(select(OutboundMessage))
+        assert row.state == "sent" and row.messages is None
 
 
 async def test_newer_message_does_not_overtake_a_queued_one(db_url):

@@ -23,6 +23,13 @@ from aiohttp import web
 from bot.desk import appointments, auth, chats_views, papers, settings_views, stats, today
 from bot.desk.chats import DeskChats
 from bot.desk.context import DESK_KEY, Desk
+from bot.handoff import HandoffService
+from bot.uploads import UploadGateway
+from hotich.booking.clock import clock_from_env
+from hotich.commune import CommuneProfile
+from hotich.config import Settings
+from hotich.officers.accounts import OfficerIds
+from hotich.uploads.service import UploadService
 from hotich.kb.render import format_date
 
 HERE = Path(__file__).resolve().parent
@@ -79,14 +86,10 @@ def create_desk_app(desk: Desk) -> web.Application:
     return app
 
 
-def desk_from_settings(settings, profile, handoff) -> Desk:
-    """The desk of this gateway: the same DB, profile, uploads and hand-off service as the chat."""
-    from bot.uploads import get_gateway
-    from hotich.booking.clock import clock_from_env
-    from hotich.officers.accounts import OfficerIds
-    from hotich.uploads.service import UploadService
-
-    uploads = get_gateway(settings)
+def desk_from_settings(settings: Settings, profile: CommuneProfile, handoff: HandoffService,
+                       uploads: UploadGateway) -> Desk:
+    """The desk of this gateway: the same DB, profile, hand-off service and delivery as the chat;
+    its papers service also accepts desk accounts as officers."""
     service = UploadService.from_settings(settings, uploads.service.kb,
                                           OfficerIds(settings.database_url, settings.officer_telegram_ids))
     return Desk(db_url=settings.database_url, base_profile=profile, kb=service.kb, uploads=service,

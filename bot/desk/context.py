@@ -17,7 +17,7 @@ from hotich.uploads.service import Recipient, UploadService
 from bot.messages import OutgoingMessage
 
 # (recipient, messages) → delivered now or kept for the resident's next visit.
-NotifyResident = Callable[[Recipient, list[OutgoingMessage]], Awaitable[None]]
+NotifyResident = Callable[[Recipient, list[OutgoingMessage]], Awaitable[object]]
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,5 @@
-"""Start and stop the Telegram channel inside the gateway's asyncio loop.
-
-    stop = await start_telegram(settings, core, outbox)   # bot/__main__.py, when TELEGRAM_TOKEN is set
-    ...
-    await stop()
+"""The Telegram channel's life cycle inside the gateway (bot/app.py wires it, when TELEGRAM_TOKEN
+is set, and registers `TelegramChannel.cleanup_ctx` on the gateway's aiohttp application).
 
 Long polling by default (TELEGRAM_MODE=polling). TELEGRAM_MODE=webhook serves updates on an
 aiohttp server (TELEGRAM_WEBHOOK_PORT, path of TELEGRAM_WEBHOOK_URL) and refuses any request
@@ -20,7 +17,7 @@ import json
 import logging
 import secrets
 from datetime import timedelta
-from typing import Awaitable, Callable
+from typing import AsyncIterator
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -28,14 +25,10 @@ from telegram import Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import AIORateLimiter, Application, TypeHandler
 
-from bot.core import GatewayCore
-from bot.outbox import Outbox
-from bot.telegram.callbacks import CallbackStore
 from bot.telegram.commands import set_menu
-from bot.telegram.dedup import UpdateDedup
-from bot.telegram.handlers import CHANNEL, TelegramAdapter
-from bot.telegram.officer_booking import register as register_officer_booking  # issue #4
-from bot.telegram.officer_stats import register as register_officer_stats  # issue #7: /thongke
+from bot.telegram.handlers import TelegramAdapter
+from bot.telegram.officer_booking import register as register_officer_booking
+from bot.telegram.officer_stats import register as register_officer_stats
 from hotich.config import Settings
 
 log = logging.getLogger(__name__)
@@ -44,8 +37,6 @@ ALLOWED_UPDATES = ["message", "callback_query"]   # edited messages are not even
 POLL_TIMEOUT = timedelta(seconds=10)
 PRUNE_EVERY_S = 6 * 3600
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-
-Stop = Callable[[], Awaitable[None]]
 
 
 def build_application(settings: Settings, webhook: bool) -> Application:
@@ -62,28 +53,36 @@ def build_application(settings: Settings, webhook: bool) -> Application:
 
 
 class TelegramChannel:
-    def __init__(self, settings: Settings, core: GatewayCore, outbox: Outbox | None) -> None:
+    def __init__(self, settings: Settings, application: Application, adapter: TelegramAdapter) -> None:
         self.settings = settings
         self.webhook = settings.telegram_mode == "webhook"
-        self.app = build_application(settings, self.webhook)
-        self.adapter = TelegramAdapter(core, outbox, CallbackStore(settings.database_url),
-                                       UpdateDedup(settings.database_url))
-        self.outbox = outbox
-        # handoff hook (issue #6): staff group topics and officer commands (bot/telegram/staff.py)
-        from bot.telegram.staff import install_staff_desk
-        self.staff = install_staff_desk(settings, core, self.adapter)
-        # uploads hook (issue #5): residents' files, officer /hoso and review (bot/telegram/uploads.py)
-        from bot.telegram.uploads import attach_uploads
-        self.uploads = attach_uploads(self)
-        self.app.add_handler(TypeHandler(Update, self.adapter.on_update))
-        register_officer_booking(self.app, self.adapter, settings)   # issue #4: /lichhen, /dongcua, reminders
-        register_officer_stats(self.app, self.adapter, settings)                 # issue #7: /thongke
+        self.app = application
+        self.adapter = adapter
+        self.app.add_handler(TypeHandler(Update, adapter.on_update))
+        register_officer_booking(self.app, adapter.dedup, settings)   # /lichhen, /dongcua
+        register_officer_stats(self.app, adapter.dedup, settings)     # /thongke
         self.app.add_error_handler(_on_error)
         self.secret = settings.telegram_webhook_secret or secrets.token_urlsafe(32)
         self._site_runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task] = []
         self._started = False
         self._initialized = False
+
+    async def cleanup_ctx(self, _app) -> AsyncIterator[None]:
+        # httpx logs every request URL at INFO, and Bot API URLs contain the token; the library
+        # logs request parameters (residents' messages) at DEBUG.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+        if logging.getLogger("telegram").getEffectiveLevel() < logging.INFO:
+            logging.getLogger("telegram").setLevel(logging.INFO)
+        try:
+            await self.start()
+        except Exception:   # a Telegram failure must not take the web chat down
+            log.exception("telegram: channel not started; web chat keeps running")
+        yield
+        try:
+            await self.stop()
+        except Exception:
+            log.exception("telegram: channel did not stop cleanly")
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -117,7 +116,6 @@ class TelegramChannel:
         if not self._initialized:
             await app.initialize()                    # getMe: checks the token
             self._initialized = True
-        self.adapter.bot = app.bot
         try:
             await set_menu(app.bot)
         except TelegramError as exc:   # the menu is a nicety: never keep the channel off for it
@@ -129,8 +127,6 @@ class TelegramChannel:
         else:
             await app.updater.start_polling(timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES,
                                             drop_pending_updates=False, error_callback=_on_poll_error)
-        if self.outbox is not None:
-            self.outbox.deliverers[CHANNEL] = self.adapter.deliver_queued
         self._tasks.append(asyncio.create_task(self._prune_loop(), name="telegram-prune"))
         self._started = True
         log.info("telegram: channel on (@%s, %s)", app.bot.username, "webhook" if self.webhook else "polling")
@@ -144,8 +140,6 @@ class TelegramChannel:
             except (asyncio.CancelledError, Exception):
                 pass
         self._tasks.clear()
-        if self.outbox is not None:
-            self.outbox.deliverers.pop(CHANNEL, None)
         if self._site_runner is not None:
             await self._site_runner.cleanup()
             self._site_runner = None
@@ -202,18 +196,6 @@ class TelegramChannel:
             except Exception:
                 log.exception("telegram: pruning failed")
             await asyncio.sleep(PRUNE_EVERY_S)
-
-
-async def start_telegram(settings: Settings, core: GatewayCore, outbox: Outbox | None) -> Stop:
-    """Start the Telegram channel; returns the coroutine function that stops it."""
-    # httpx logs every request URL at INFO, and Bot API URLs contain the token; the library logs
-    # request parameters (residents' messages) at DEBUG.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    if logging.getLogger("telegram").getEffectiveLevel() < logging.INFO:
-        logging.getLogger("telegram").setLevel(logging.INFO)
-    channel = TelegramChannel(settings, core, outbox)
-    await channel.start()
-    return channel.stop
 
 
 def _on_poll_error(exc: TelegramError) -> None:

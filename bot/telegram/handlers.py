@@ -1,41 +1,48 @@
 """Telegram updates → IncomingMessage → GatewayCore (through the outbox) → Telegram sends.
 
 One entry point, `TelegramAdapter.on_update`, registered as a TypeHandler so that every update,
-whatever its kind, first goes through the durable dedup. Updates of one chat are handled one
-after the other (Application runs updates concurrently, a resident's messages stay in order).
-Never log message content: ids, kinds and lengths only.
+whatever its kind, first goes through the durable dedup. Then the staff desk (staff group) and
+the papers handler (files, /hoso, review buttons) get their turn, then resident messages and
+button presses. Updates of one chat are handled one after the other (Application runs updates
+concurrently, a resident's messages stay in order). Never log message content: ids, kinds and
+lengths only.
 """
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
 import re
-from contextlib import asynccontextmanager
-from typing import AsyncIterator
+from typing import Protocol
 
-from telegram import Bot, CallbackQuery, LinkPreviewOptions, Message, Update, User
-from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram import Bot, CallbackQuery, Message, Update, User
+from telegram.constants import ChatType
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.core import EMPTY_TEXT, SERVICE_DOWN_TEXT, GatewayCore
+from bot.core import EMPTY_TEXT, SERVICE_DOWN_TEXT
+from bot.identity import TELEGRAM
 from bot.messages import IncomingMessage, OutgoingMessage
 from bot.outbox import Outbox
 from bot.rasa_client import RasaUnavailable
-from bot.telegram.callbacks import DONE, CallbackStore
+from bot.telegram.callbacks import DONE
 from bot.telegram.commands import BY_NAME
 from bot.telegram.dedup import UpdateDedup
-from bot.telegram.render import pressed_keyboard, render
+from bot.telegram.render import pressed_keyboard
+from bot.telegram.sender import TelegramSender
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "telegram"
-ALREADY_PRESSED_TEXT = "Bạn đã chọn mục này rồi."
-EXPIRED_TEXT = "Nút này đã cũ. Bạn vui lòng nhắn câu hỏi hoặc bấm /start để bắt đầu lại."
-QUEUED_HEADER = "Hệ thống đã hoạt động trở lại. Đây là câu trả lời cho tin nhắn trước của bạn:"
-MEDIA_TEXT = ("Hiện mình chỉ đọc được tin nhắn chữ. Bạn vui lòng gõ câu hỏi, "
+CHANNEL = TELEGRAM
+ALREADY_PRESSED_TEXT = "Anh/chị đã chọn mục này rồi ạ."
+EXPIRED_TEXT = "Dạ, nút này đã cũ. Anh/chị vui lòng nhắn câu hỏi hoặc bấm /start để bắt đầu lại."
+MEDIA_TEXT = ("Dạ, hiện em chỉ đọc được tin nhắn chữ. Anh/chị vui lòng gõ câu hỏi, "
               "hoặc bấm /gui_ho_so để xem cách gửi trước giấy tờ.")
+
+
+class UpdateHandler(Protocol):
+    """A part of the bot that may take an update before the resident handling (staff, papers)."""
+
+    async def handle_update(self, bot: Bot, update: Update) -> bool: ...
 
 _COMMAND = re.compile(r"^/(?P<name>[A-Za-z0-9_]{1,32})(?:@(?P<bot>[A-Za-z0-9_]+))?(?:\s+(?P<arg>.*))?$", re.S)
 
@@ -72,14 +79,13 @@ def _pressed_title(message: Message | None, data: str) -> str:
 
 
 class TelegramAdapter:
-    def __init__(self, core: GatewayCore, outbox: Outbox | None, callbacks: CallbackStore,
-                 dedup: UpdateDedup) -> None:
-        self.core = core
+    def __init__(self, outbox: Outbox, sender: TelegramSender, dedup: UpdateDedup,
+                 handlers: tuple[UpdateHandler, ...] = ()) -> None:
         self.outbox = outbox
-        self.callbacks = callbacks
+        self.sender = sender
+        self.callbacks = sender.callbacks
         self.dedup = dedup
-        self.bot: Bot | None = None          # set once the application is initialised
-        self._locks: dict[int, asyncio.Lock] = {}
+        self.handlers = handlers             # staff desk, papers: they see an update first
 
     # -- entry point --------------------------------------------------------------------------
 
@@ -89,12 +95,9 @@ class TelegramAdapter:
             log.info("telegram: update %d already handled, skipped", update.update_id)
             return
         try:
-            staff = getattr(self, "staff", None)   # handoff hook (issue #6): staff group, residents' media
-            if staff is not None and await staff.on_update(bot, update):
-                return
-            uploads = getattr(self, "uploads", None)   # uploads hook (issue #5): files, /hoso, review buttons
-            if uploads is not None and await uploads.handle_update(bot, update):
-                return
+            for handler in self.handlers:
+                if await handler.handle_update(bot, update):
+                    return
             if update.callback_query is not None:
                 await self._on_callback(bot, update.callback_query)
             elif update.message is not None:
@@ -111,10 +114,10 @@ class TelegramAdapter:
         user = message.from_user
         if message.chat.type != ChatType.PRIVATE or user is None or user.is_bot:
             return
-        async with self._chat_lock(message.chat.id):
+        async with self.sender.chat_lock(message.chat.id):
             if message.text is None:
                 log.info("telegram: non-text message chat=%d", message.chat.id)
-                await self.send(bot, message.chat.id, [OutgoingMessage(MEDIA_TEXT)])
+                await self.sender.send(message.chat.id, [OutgoingMessage(MEDIA_TEXT)])
                 return
             msg = incoming_from_text(message.text, user, bot.username)
             if msg is None:
@@ -132,7 +135,7 @@ class TelegramAdapter:
             await _answer_query(query)
             return
         chat_id = message.chat.id
-        async with self._chat_lock(chat_id):
+        async with self.sender.chat_lock(chat_id):
             if data == DONE:
                 await _answer_query(query, ALREADY_PRESSED_TEXT)
                 return
@@ -161,81 +164,24 @@ class TelegramAdapter:
     # -- answering ----------------------------------------------------------------------------
 
     async def _answer(self, bot: Bot, chat_id: int, msg: IncomingMessage) -> None:
-        queued_before = (await self.outbox.waiting_count(CHANNEL, msg.user_id)) if self.outbox else 0
         try:
-            replies = await (self.outbox.handle(msg) if self.outbox else self.core.handle(msg))
+            replies = await self.outbox.handle(msg)
         except RasaUnavailable as exc:
             # The outbox kept the message; it is answered when Rasa is back.
             log.warning("telegram: Rasa unavailable for chat=%d (%s)", chat_id, type(exc).__name__)
-            await self._send_quietly(bot, chat_id, [OutgoingMessage(SERVICE_DOWN_TEXT)])
+            await self._send_quietly(chat_id, [OutgoingMessage(SERVICE_DOWN_TEXT)])
             return
         except Exception:
             log.exception("telegram: could not handle a message from chat=%d", chat_id)
-            await self._send_quietly(bot, chat_id, [OutgoingMessage(EMPTY_TEXT)])
+            await self._send_quietly(chat_id, [OutgoingMessage(EMPTY_TEXT)])
             return
-        if queued_before and self.outbox is not None:
-            # Older queued messages were just answered: show those answers first, in order.
-            for queued in await self.outbox.take_answers(CHANNEL, msg.user_id):
-                await self._send_quietly(bot, chat_id, [OutgoingMessage(QUEUED_HEADER), *queued.messages])
-        await self._send_quietly(bot, chat_id, replies)
+        await self._send_quietly(chat_id, replies)
 
-    async def deliver_queued(self, user_id: str, messages: list[OutgoingMessage]) -> bool:
-        """Outbox deliverer: push the answer to a message queued while Rasa was down."""
-        if self.bot is None:
-            return False
-        chat_id = int(user_id)
-        async with self._chat_lock(chat_id):
-            await self.send(self.bot, chat_id, [OutgoingMessage(QUEUED_HEADER), *messages])
-        return True   # also when blocked: nobody to deliver to, do not retry forever
-
-    async def _send_quietly(self, bot: Bot, chat_id: int, messages: list[OutgoingMessage]) -> None:
+    async def _send_quietly(self, chat_id: int, messages: list[OutgoingMessage]) -> None:
         try:
-            await self.send(bot, chat_id, messages)
+            await self.sender.send(chat_id, messages)
         except TelegramError as exc:
             log.warning("telegram: sending to chat=%d failed: %s", chat_id, type(exc).__name__)
-
-    async def send(self, bot: Bot, chat_id: int, messages: list[OutgoingMessage]) -> bool:
-        """Send replies in order. False when the resident blocked the bot (403): nothing else is
-        sent to them and nothing breaks. Network errors propagate (the outbox retries)."""
-        for m in messages:
-            chunks = await asyncio.to_thread(render, m, self.callbacks.data_for)
-            for c in chunks:
-                try:
-                    await self._send_chunk(bot, chat_id, c)
-                except Forbidden:
-                    log.info("telegram: chat=%d blocked the bot; reply dropped", chat_id)
-                    return False
-        return True
-
-    async def _send_chunk(self, bot: Bot, chat_id: int, c) -> None:
-        if c.photo:
-            try:
-                await bot.send_photo(chat_id, c.photo)
-                return
-            except BadRequest:
-                await bot.send_message(chat_id, html.escape(c.photo), parse_mode=ParseMode.HTML)
-                return
-        try:
-            await bot.send_message(chat_id, c.text, parse_mode=ParseMode.HTML, reply_markup=c.keyboard,
-                                   link_preview_options=LinkPreviewOptions(is_disabled=True))
-        except BadRequest as exc:
-            if "parse" not in str(exc).lower():
-                raise
-            # Should not happen (we escape everything), but never lose the answer over markup.
-            plain = html.unescape(re.sub(r"</?b>", "", c.text))
-            await bot.send_message(chat_id, plain, reply_markup=c.keyboard)
-
-    # -- helpers ------------------------------------------------------------------------------
-
-    @asynccontextmanager
-    async def _chat_lock(self, chat_id: int) -> AsyncIterator[None]:
-        lock = self._locks.setdefault(chat_id, asyncio.Lock())
-        try:
-            async with lock:
-                yield
-        finally:
-            if not lock.locked() and self._locks.get(chat_id) is lock and not getattr(lock, "_waiters", None):
-                self._locks.pop(chat_id, None)
 
 
 async def _answer_query(query: CallbackQuery, text: str | None = None, alert: bool = False) -> None:

@@ -1,11 +1,11 @@
-"""Officer Telegram commands for appointments (issue #4), for ids in OFFICER_TELEGRAM_IDS only.
+"""Officer Telegram commands for appointments, for ids in OFFICER_TELEGRAM_IDS only.
 
     /lichhen                       today's and tomorrow's appointments
     /dongcua <ngày> [HH:MM] [lý do]  close a day or one slot; affected residents are notified
 
 Registered in a handler group before the resident adapter; a command from anyone else falls
-through to the normal resident handling. Also registers the Telegram pusher used by the
-reminder/notice sender (bot/reminders.py).
+through to the normal resident handling. (Reminders and notices reach residents through the
+delivery port, bot/delivery.py.)
 """
 from __future__ import annotations
 
@@ -15,9 +15,7 @@ import logging
 from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop, CommandHandler, ContextTypes, filters
 
-from bot import reminders
-from bot.telegram.dedup import exactly_once
-from bot.messages import OutgoingMessage
+from bot.telegram.dedup import UpdateDedup, exactly_once
 from hotich.booking import officer
 from hotich.booking.clock import clock_from_env
 from hotich.commune import load_profile
@@ -27,7 +25,7 @@ log = logging.getLogger(__name__)
 GROUP = -10        # before the resident adapter (group 0)
 
 
-def register(app: Application, adapter, settings: Settings) -> None:
+def register(app: Application, dedup: UpdateDedup, settings: Settings) -> None:
     ids = settings.officer_telegram_ids
     profile = load_profile(settings.commune_profile)
     clock = clock_from_env()
@@ -55,14 +53,5 @@ def register(app: Application, adapter, settings: Settings) -> None:
         raise ApplicationHandlerStop
 
     if only_officers is not None:
-        once = adapter.dedup
-        app.add_handler(CommandHandler("lichhen", exactly_once(once, lichhen), filters=only_officers), group=GROUP)
-        app.add_handler(CommandHandler("dongcua", exactly_once(once, dongcua), filters=only_officers), group=GROUP)
-
-    async def push(user_id: str, messages: list[OutgoingMessage]) -> bool:
-        bot = getattr(adapter, "bot", None)
-        if bot is None:
-            return False
-        return bool(await adapter.send(bot, int(user_id), messages))
-
-    reminders.register_channel("telegram", push)
+        app.add_handler(CommandHandler("lichhen", exactly_once(dedup, lichhen), filters=only_officers), group=GROUP)
+        app.add_handler(CommandHandler("dongcua", exactly_once(dedup, dongcua), filters=only_officers), group=GROUP)

@@ -1,4 +1,4 @@
-"""Officer Telegram command `/thongke [số ngày]`: QR scans per board and per procedure (issue #7).
+"""Officer Telegram command `/thongke [số ngày]`: QR scans per board and per procedure.
 
 Only ids in OFFICER_TELEGRAM_IDS; the table is sent as monospace text and the bar chart as a photo.
 """
@@ -13,7 +13,7 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationHandlerStop, CommandHandler, ContextTypes, filters
 
-from bot.telegram.dedup import exactly_once
+from bot.telegram.dedup import UpdateDedup, exactly_once
 from hotich.commune import load_profile
 from hotich.config import Settings
 from hotich.qr.chart import write_chart
@@ -31,7 +31,7 @@ def parse_days(args: list[str]) -> int:
         return 30
 
 
-def register(app: Application, adapter, settings: Settings) -> None:
+def register(app: Application, dedup: UpdateDedup, settings: Settings) -> None:
     ids = settings.officer_telegram_ids
     if not ids:
         return
@@ -54,5 +54,5 @@ def register(app: Application, adapter, settings: Settings) -> None:
         raise ApplicationHandlerStop
 
     only_officers = filters.User(user_id=list(ids)) & filters.ChatType.PRIVATE
-    app.add_handler(CommandHandler("thongke", exactly_once(adapter.dedup, thongke), filters=only_officers),
+    app.add_handler(CommandHandler("thongke", exactly_once(dedup, thongke), filters=only_officers),
                     group=GROUP)

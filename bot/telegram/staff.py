@@ -1,4 +1,4 @@
-"""The officers' side of the hand-off (issue #6) in Telegram: a staff supergroup with forum topics.
+"""The officers' side of the hand-off in Telegram: a staff supergroup with forum topics.
 
 One topic per escalated resident, created by the bot, opening with the context (bot/handoff.py).
 In a topic, configured officers (OFFICER_TELEGRAM_IDS) type:
@@ -7,9 +7,13 @@ In a topic, configured officers (OFFICER_TELEGRAM_IDS) type:
     /dong                     close: the bot answers again ("Bạn cần hỏi thêm gì không?")
     /chuyen <id | @username>  forward to another officer
 
-and everything else they write in a topic they own is copied to the resident (text and media):
-Telegram residents get a copy_message, web residents get the text on the page (pending answers).
-Residents' messages come into the topic. Anyone else in the group is ignored, silently.
+and everything else they write in a topic they own goes to the resident: Telegram residents get
+a copy_message (text and media), residents of other channels get the text through the delivery
+port. Residents' messages come into the topic; papers they send are stored like any papers sent
+ahead and only announced in the topic. Anyone else in the group is ignored, silently.
+
+`StaffTopics` is the sending side (bot/handoff.py's StaffChannel, and where the delivery port
+tells officers that a resident cannot be reached); `StaffDesk` handles the group's updates.
 Never log message content: ids, kinds and lengths only.
 """
 from __future__ import annotations
@@ -20,12 +24,15 @@ import logging
 import re
 
 from telegram import Bot, Message, Update
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 
+from bot.delivery import GIVEN_UP_TEXT
 from bot.handoff import HandoffService
+from bot.identity import TELEGRAM, Address
 from bot.messages import OutgoingMessage
-from hotich.handoff import audit, ownership
+from bot.telegram.sender import TelegramSender
+from hotich.handoff import ownership
 from hotich.handoff.ownership import OFFICER, Conversation
 
 log = logging.getLogger(__name__)
@@ -44,7 +51,8 @@ FORWARD_USAGE = "Cách dùng: /chuyen <mã Telegram của cán bộ> hoặc /chu
 FORWARD_UNKNOWN = "Không tìm thấy cán bộ này trong danh sách cán bộ được cấu hình."
 UNKNOWN_TOPIC = "Chủ đề này không gắn với cuộc trò chuyện nào đang mở."
 RESIDENT_BLOCKED = "⚠️ Không gửi được: người dân đã chặn trợ lý hoặc rời cuộc trò chuyện."
-WEB_MEDIA = "(Cán bộ đã gửi một tệp đính kèm; trang web chưa hiển thị được tệp. Bạn vui lòng liên hệ xã để nhận.)"
+OTHER_CHANNEL_MEDIA = ("(Cán bộ đã gửi một tệp đính kèm; kênh này chưa hiển thị được tệp. "
+                       "Anh/chị vui lòng liên hệ xã để nhận.)")
 REOPENED = "🔄 Người dân lại yêu cầu gặp cán bộ."
 
 
@@ -56,22 +64,17 @@ def _kind(m: Message) -> str:
     return "text" if m.text else "other"
 
 
-class StaffDesk:
-    def __init__(self, handoff: HandoffService, staff_chat_id: int, officer_ids: frozenset[int], adapter) -> None:
-        self.handoff = handoff
+class StaffTopics:
+    """Posting in the staff group: one topic per escalated resident."""
+
+    def __init__(self, sender: TelegramSender, staff_chat_id: int, db_url: str) -> None:
+        self.sender = sender
         self.chat_id = staff_chat_id
-        self.officers = officer_ids
-        self.adapter = adapter                 # TelegramAdapter: its .bot and .send
-        self._usernames: dict[str, int] = {}   # @username (lower) → officer id, learnt on the way
-        self._locks: dict[int, asyncio.Lock] = {}
+        self.db_url = db_url
 
     @property
     def bot(self) -> Bot:
-        if self.adapter.bot is None:
-            raise RuntimeError("telegram not connected yet")
-        return self.adapter.bot
-
-    # -- StaffChannel (called by bot/handoff.py) ------------------------------------------------
+        return self.sender.bot
 
     async def open_topic(self, conv: Conversation, title: str, text: str) -> int | None:
         topic_id = conv.topic_id
@@ -86,69 +89,66 @@ class StaffDesk:
         if topic_id is None:
             topic = await self.bot.create_forum_topic(self.chat_id, title)
             topic_id = topic.message_thread_id
-        await self._send_topic_text(topic_id, text)
+        await self.send_text(topic_id, text)
         log.info("staff: topic %d opened for conv=%d", topic_id, conv.id)
         return topic_id
 
     async def post(self, conv: Conversation, text: str) -> None:
         if conv.topic_id is not None:
-            await self._send_topic_text(conv.topic_id, text)
+            await self.send_text(conv.topic_id, text)
 
     async def close_topic(self, conv: Conversation, note: str) -> None:
         if conv.topic_id is None:
             return
-        await self._send_topic_text(conv.topic_id, note)
+        await self.send_text(conv.topic_id, note)
         try:
             await self.bot.close_forum_topic(self.chat_id, conv.topic_id)
         except BadRequest as exc:   # already closed
             log.info("staff: closing topic %d: %s", conv.topic_id, type(exc).__name__)
 
-    async def _send_topic_text(self, topic_id: int, text: str) -> None:
+    async def send_text(self, topic_id: int | None, text: str) -> None:
         # Plain text (no parse mode): residents' words must not be read as markup.
         for start in range(0, len(text), 4000):
             await self.bot.send_message(self.chat_id, text[start:start + 4000], message_thread_id=topic_id)
 
-    # -- resident sender for the Telegram channel -------------------------------------------------
+    async def undeliverable(self, to: Address, kind: str, reason: str) -> None:
+        """The delivery port gave up on a resident: say so in their topic (or the group's General)."""
+        conv = await asyncio.to_thread(ownership.get, self.db_url, to.sender_id)
+        topic_id = conv.topic_id if conv is not None else None
+        text = GIVEN_UP_TEXT.get(reason, GIVEN_UP_TEXT["retries"])
+        if topic_id is None:
+            text += f"\n(Kênh: {to.channel}, loại tin: {kind})"
+        await self.send_text(topic_id, text)
 
-    async def send_to_resident(self, user_id: str, messages: list[OutgoingMessage]) -> bool:
-        return await self.adapter.send(self.bot, int(user_id), messages)
+
+class StaffDesk:
+    def __init__(self, handoff: HandoffService, topics: StaffTopics, officer_ids: frozenset[int]) -> None:
+        self.handoff = handoff
+        self.topics = topics
+        self.chat_id = topics.chat_id
+        self.officers = officer_ids
+        self._usernames: dict[str, int] = {}   # @username (lower) → officer id, learnt on the way
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    @property
+    def bot(self) -> Bot:
+        return self.topics.bot
 
     # -- updates ------------------------------------------------------------------------------------
 
-    async def on_update(self, bot: Bot, update: Update) -> bool:
+    async def handle_update(self, bot: Bot, update: Update) -> bool:
         """True when the update was the staff desk's (handled or deliberately ignored)."""
         if update.callback_query is not None:
             msg = update.callback_query.message
             return msg is not None and msg.chat.id == self.chat_id
         m = update.message
-        if m is None:
+        if m is None or m.chat.id != self.chat_id:
             return False
-        if m.chat.id == self.chat_id:
-            try:
-                await self._on_staff_message(bot, m)
-            except TelegramError as exc:
-                log.warning("staff: handling a staff message failed: %s", type(exc).__name__)
-            return True
-        if m.chat.type == ChatType.PRIVATE and m.text is None and m.from_user is not None:
-            # A resident's photo/file while an officer has the chat goes into the topic.
-            conv = await asyncio.to_thread(ownership.get, self.handoff.db_url, f"telegram:{m.from_user.id}")
-            if conv is not None and conv.with_human:
-                await self._resident_media(bot, conv, m)
-                return True
-        return False
-
-    async def _resident_media(self, bot: Bot, conv: Conversation, m: Message) -> None:
-        kind = _kind(m)
-        await asyncio.to_thread(self._record_resident, conv, kind, m.caption)
-        if conv.topic_id is not None:
-            try:
-                await bot.copy_message(self.chat_id, m.chat.id, m.message_id, message_thread_id=conv.topic_id)
-            except TelegramError as exc:
-                log.warning("staff: copying resident media failed conv=%d: %s", conv.id, type(exc).__name__)
-        log.info("staff: resident %s relayed conv=%d", kind, conv.id)
-
-    def _record_resident(self, conv: Conversation, kind: str, caption: str | None) -> None:
-        audit.record_message(self.handoff.db_url, conv.id, "resident", caption, kind)
+        try:
+            await self._on_staff_message(bot, m)
+        except TelegramError as exc:
+            log.warning("staff: handling a staff message failed: %s", type(exc).__name__)
+        return True
 
     async def _on_staff_message(self, bot: Bot, m: Message) -> None:
         user = m.from_user
@@ -209,7 +209,7 @@ class StaffDesk:
             return
         log.info("staff: conv=%d closed by officer=%d", conv.id, officer_id)
         await self.handoff.hand_back(t.conversation)
-        await self.close_topic(t.conversation, CLOSED.format(who=who))
+        await self.topics.close_topic(t.conversation, CLOSED.format(who=who))
 
     async def _forward(self, bot: Bot, conv: Conversation, officer_id: int, who: str, arg: str) -> None:
         target = await self._resolve_officer(bot, arg)
@@ -265,28 +265,13 @@ class StaffDesk:
         kind = _kind(m)
         # Kept first, so the log follows the order messages reached the gateway.
         await self.handoff.officer_text(conv, officer_id, m.text or m.caption, kind)
-        if conv.channel == "telegram":
+        if conv.channel == TELEGRAM:
             try:
                 await bot.copy_message(int(conv.user_id), self.chat_id, m.message_id)
             except Forbidden:
                 await self._reply(conv.topic_id, RESIDENT_BLOCKED)
                 return
         else:
-            text = m.text if kind == "text" else "\n".join(x for x in (m.caption, WEB_MEDIA) if x)
+            text = m.text if kind == "text" else "\n".join(x for x in (m.caption, OTHER_CHANNEL_MEDIA) if x)
             await self.handoff.send_to_resident(conv, [OutgoingMessage(text or "", custom={"handoff": "officer"})])
         log.info("staff: officer %s relayed conv=%d len=%d", kind, conv.id, len(m.text or m.caption or ""))
-
-
-def install_staff_desk(settings, core, adapter) -> StaffDesk | None:
-    """bot/telegram/app.py hook: the staff desk when STAFF_CHAT_ID and the hand-off are configured."""
-    handoff: HandoffService | None = getattr(core, "handoff", None)
-    if handoff is None or settings.staff_chat_id is None:
-        log.info("staff: hand-off to officers off (STAFF_CHAT_ID not set)")
-        return None
-    if not settings.officer_telegram_ids:
-        log.warning("staff: STAFF_CHAT_ID set but OFFICER_TELEGRAM_IDS empty: nobody can take chats")
-    desk = StaffDesk(handoff, settings.staff_chat_id, settings.officer_telegram_ids, adapter)
-    handoff.staff = desk
-    handoff.senders["telegram"] = desk.send_to_resident
-    adapter.staff = desk
-    return desk

@@ -1,4 +1,4 @@
-"""Telegram side of papers sent ahead (issue #5).
+"""Telegram side of papers sent ahead.
 
 Residents: a photo or document in a private chat → size check on the update's file_size (before
 any download) → consent/draft check → getFile + download → bot/uploads.py → "Đây là: …" buttons.
@@ -6,9 +6,12 @@ any download) → consent/draft check → getFile + download → bot/uploads.py 
 Officers (OFFICER_TELEGRAM_IDS only): a notification per new submission, `/hoso` (list) and
 `/hoso <mã>` (the files, sent to that officer only with protect_content, then a review keyboard),
 buttons "đạt" / "cần bổ sung" per paper (then the note as the next message, "-" for none), and
-"Gửi kết quả" which tells the resident in their chat. Anyone else gets a refusal and no data.
+"Gửi kết quả" which tells the resident on their channel (the delivery port: Telegram, Zalo,
+or the web page). Anyone else gets a refusal and no data. Papers a resident sends while an
+officer has the chat take the same path (bot/uploads.py tells the officer in the topic).
 
-Hooked into TelegramAdapter.on_update (after the dedup claim) by `attach_uploads(channel)`.
+`TelegramUploads` is one of the TelegramAdapter's update handlers (after the dedup claim);
+`officer_notifier` is the UploadGateway's way to tell officers of a new submission.
 """
 from __future__ import annotations
 
@@ -21,26 +24,27 @@ from telegram.constants import ChatType
 from telegram.error import Forbidden as TgForbidden
 from telegram.error import TelegramError
 
-from bot.messages import OutgoingMessage
-from bot.residents import touch_resident
-from bot.uploads import UploadGateway, get_gateway, to_outgoing
+from bot import identity
+from bot.messages import OutgoingMessage, from_replies
+from bot.telegram.sender import TelegramSender
+from bot.uploads import OfficerNotifier, UploadGateway
 from hotich.uploads import dialogue
 from hotich.uploads.service import MORE, OK, Forbidden, SubmissionView, UploadError
 from hotich.uploads.validate import EXT, too_big_text
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "telegram"
+CHANNEL = identity.TELEGRAM
 PREFIX = "rv:"
 NOT_OFFICER = "Lệnh này chỉ dành cho cán bộ xã."
-DOWNLOAD_FAILED = "Mình chưa tải được tệp này từ Telegram. Bạn vui lòng gửi lại sau ít phút."
+DOWNLOAD_FAILED = "Dạ, em chưa tải được tệp này từ Telegram. Anh/chị vui lòng gửi lại sau ít phút."
 _HOSO = re.compile(r"^/hoso(?:@\w+)?(?:\s+(?P<id>[A-Za-z0-9]{1,24}))?\s*$")
 
 
 class TelegramUploads:
-    def __init__(self, gateway: UploadGateway, adapter) -> None:
+    def __init__(self, gateway: UploadGateway, sender: TelegramSender) -> None:
         self.gateway = gateway
-        self.adapter = adapter                        # bot.telegram.handlers.TelegramAdapter
+        self.sender = sender
         self._notes: dict[int, tuple[str, int]] = {}  # officer id → (submission, item) awaiting a note
 
     @property
@@ -81,8 +85,8 @@ class TelegramUploads:
             file_id, size, name = best.file_id, best.file_size, None
         else:
             file_id, size, name = m.document.file_id, m.document.file_size, m.document.file_name
-        async with self.adapter._chat_lock(chat_id):
-            resident_id, _ = await asyncio.to_thread(touch_resident, self.svc.db_url, CHANNEL, str(user.id),
+        async with self.sender.chat_lock(chat_id):
+            resident_id, _ = await asyncio.to_thread(identity.touch, self.svc.db_url, CHANNEL, str(user.id),
                                                      user.full_name or None)
             replies = self.gateway.refuse_declared(size)
             if replies is None:
@@ -107,42 +111,10 @@ class TelegramUploads:
 
     async def _send(self, bot: Bot, chat_id: int, messages: list[OutgoingMessage]) -> bool:
         try:
-            return await self.adapter.send(bot, chat_id, messages)
+            return await self.sender.send(chat_id, messages)
         except TelegramError as exc:
             log.warning("telegram upload: sending to chat=%d failed: %s", chat_id, type(exc).__name__)
             return False
-
-    async def tell_resident(self, user_id: str, messages: list[OutgoingMessage]) -> bool:
-        """ResidentNotifier for the review result."""
-        bot = self.adapter.bot
-        if bot is None:
-            return False
-        chat_id = int(user_id)
-        async with self.adapter._chat_lock(chat_id):
-            await self.adapter.send(bot, chat_id, messages)
-        return True
-
-    # -- officers: notifications --------------------------------------------------------------------
-
-    async def notify_officers(self, view: SubmissionView) -> bool:
-        """OfficerNotifier: tell every officer; False (retry later) on a network error."""
-        bot = self.adapter.bot
-        if bot is None:
-            return False
-        text = dialogue.officer_notice(self.svc, view)
-        markup = InlineKeyboardMarkup([[InlineKeyboardButton("Xem hồ sơ", callback_data=f"{PREFIX}v:{view.public_id}")]])
-        for officer in sorted(self.svc.officer_ids):
-            try:
-                await bot.send_message(officer, text, reply_markup=markup)
-            except TgForbidden:
-                log.warning("telegram upload: officer %d has not started the bot; not notified", officer)
-            except TelegramError as exc:
-                if "chat not found" in str(exc).lower():
-                    log.warning("telegram upload: officer %d unknown to Telegram; not notified", officer)
-                    continue
-                raise
-        log.info("telegram upload: officers notified of submission=%s", view.public_id)
-        return True
 
     # -- officers: /hoso and review -----------------------------------------------------------------
 
@@ -229,7 +201,7 @@ class TelegramUploads:
                 self._notes.pop(officer, None)
                 await _answer(q, "Đã gửi kết quả")
                 if to is not None:
-                    await self.gateway.tell_resident(to, to_outgoing(dialogue.review_result(self.svc, view)))
+                    await self.gateway.tell_resident(to, from_replies(dialogue.review_result(self.svc, view)))
                 await bot.send_message(chat_id, f"Đã gửi kết quả kiểm tra hồ sơ {pid} cho người dân.")
             else:
                 await _answer(q)
@@ -257,14 +229,29 @@ async def _answer(q: CallbackQuery, text: str | None = None, alert: bool = False
         pass
 
 
-def attach_uploads(channel) -> TelegramUploads:
-    """bot/telegram/app.py hook: give the adapter its uploads handler and register the notifiers."""
-    gateway = get_gateway(channel.settings)
-    handler = TelegramUploads(gateway, channel.adapter)
-    channel.adapter.uploads = handler
-    gateway.officer_notifier = handler.notify_officers
-    gateway.resident_notifiers[CHANNEL] = handler.tell_resident
-    return handler
+def officer_notifier(sender: TelegramSender, svc) -> OfficerNotifier:
+    """Tell every officer of a new submission in their private chat; False (retry later) on a
+    network error or before Telegram is connected."""
+
+    async def notify(view: SubmissionView) -> bool:
+        if not sender.connected:
+            return False
+        text = dialogue.officer_notice(svc, view)
+        markup = InlineKeyboardMarkup([[InlineKeyboardButton("Xem hồ sơ", callback_data=f"{PREFIX}v:{view.public_id}")]])
+        for officer in sorted(svc.officer_ids):
+            try:
+                await sender.bot.send_message(officer, text, reply_markup=markup)
+            except TgForbidden:
+                log.warning("telegram upload: officer %d has not started the bot; not notified", officer)
+            except TelegramError as exc:
+                if "chat not found" in str(exc).lower():
+                    log.warning("telegram upload: officer %d unknown to Telegram; not notified", officer)
+                    continue
+                raise
+        log.info("telegram upload: officers notified of submission=%s", view.public_id)
+        return True
+
+    return notify
 
 
-__all__ = ["TelegramUploads", "attach_uploads", "Forbidden"]
+__all__ = ["TelegramUploads", "officer_notifier", "Forbidden"]

@@ -5,7 +5,8 @@
     POST /api/chat             {session_id, text} | {session_id, payload} | {session_id, start}
                                → {messages: [{text, buttons: [{title, payload}]}]}
                                → 503 {error, queued: true} when Rasa is down (message kept)
-    GET  /api/pending?session_id=…   answers to queued messages, each handed over once
+    GET  /api/pending?session_id=…   what waits for the page (delivery port: answers to queued
+                               messages, notices, the officer's messages), each handed over once
     GET  /healthz
 
 The web session id is the resident's id on this channel (kept in the page's localStorage).
@@ -22,14 +23,18 @@ from typing import Any
 from aiohttp import web
 
 from bot.core import SERVICE_DOWN_TEXT
+from bot.delivery import Delivery
+from bot.handoff import HandoffService
+from bot.identity import WEB
 from bot.messages import IncomingMessage
 from bot.outbox import Outbox
 from bot.rasa_client import RasaUnavailable
-from bot.web.uploads import setup_web_uploads   # issue #5 hook
+from bot.uploads import UploadGateway
+from bot.web.uploads import setup_web_uploads
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "web"
+CHANNEL = WEB
 STATIC = Path(__file__).resolve().parent / "static"
 SESSION_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 START_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -44,6 +49,8 @@ ERR_FIELDS = "Yêu cầu không hợp lệ: cần đúng một trong các trư�
 ERR_INTERNAL = "Xin lỗi, hệ thống đang gặp lỗi. Bạn vui lòng thử lại sau ít phút."
 
 OUTBOX_KEY = web.AppKey("outbox", Outbox)
+DELIVERY_KEY = web.AppKey("delivery", Delivery)
+HANDOFF_KEY = web.AppKey("handoff", HandoffService)
 PAGE_KEY = web.AppKey("page", bytes)
 
 # The page uses only same-origin files; bot text is rendered with textContent.
@@ -147,32 +154,33 @@ async def pending(request: web.Request) -> web.Response:
     session_id = _session(request.query.get("session_id"))
     if session_id is None:
         return _error(400, ERR_SESSION)
-    outbox: Outbox = request.app[OUTBOX_KEY]
     try:
-        replies = await outbox.take_answers(CHANNEL, session_id)
-        waiting = await outbox.waiting_count(CHANNEL, session_id)
-        # handoff hook (issue #6): officers' messages arrive here; the page polls while one has the chat
-        handoff = getattr(outbox.core, "handoff", None)
-        with_officer = bool(handoff is not None and await handoff.is_with_human(CHANNEL, session_id))
+        replies = await request.app[DELIVERY_KEY].take(CHANNEL, session_id)
+        waiting = await request.app[OUTBOX_KEY].waiting_count(CHANNEL, session_id)
+        # Officers' messages arrive here too: the page keeps polling while one has the chat.
+        with_officer = await request.app[HANDOFF_KEY].is_with_human(CHANNEL, session_id)
     except Exception:
         log.exception("web chat: pending failed for session=%s", session_id)
         return _error(500, ERR_INTERNAL)
     body = {"replies": [r.to_json() for r in replies], "waiting": waiting}
     if with_officer:
-        body["handoff"] = True   # handoff hook (issue #6)
+        body["handoff"] = True
     return web.json_response(body, dumps=_dumps,
                              headers={"Cache-Control": "no-store"})
 
 
-def create_web_app(outbox: Outbox, commune_name: str) -> web.Application:
+def create_web_app(outbox: Outbox, delivery: Delivery, handoff: HandoffService, uploads: UploadGateway,
+                   commune_name: str) -> web.Application:
     # client_max_size above MAX_BODY: oversize bodies get our 400 in Vietnamese, not aiohttp's 413.
     app = web.Application(client_max_size=MAX_BODY * 4, middlewares=[_security_headers])
     app[OUTBOX_KEY] = outbox
+    app[DELIVERY_KEY] = delivery
+    app[HANDOFF_KEY] = handoff
     app[PAGE_KEY] = render_page(commune_name)
     app.router.add_get("/", index)
     app.router.add_get("/healthz", healthz)
     app.router.add_post("/api/chat", chat)
     app.router.add_get("/api/pending", pending)
-    setup_web_uploads(app)   # issue #5 hook: POST /api/upload (bot/web/uploads.py)
+    setup_web_uploads(app, uploads)   # POST /api/upload (bot/web/uploads.py)
     app.router.add_static("/static/", STATIC, show_index=False, append_version=False)
     return app

@@ -1,6 +1,6 @@
 """Web chat: POST /api/upload (multipart: session_id, then file) → {messages: [...]}.
 
-Registered on the web app by `setup_web_uploads(app)`. The body is streamed with our own limit
+Registered on the web app by `setup_web_uploads(app, gateway)`. The body is streamed with our own limit
 (UPLOAD_MAX_MB), so an oversize file is refused without buffering it; the file name is used for
 nothing but the "this is not a PDF" wording. Nothing here logs names or content.
 """
@@ -13,14 +13,14 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
+from bot import identity
 from bot.messages import OutgoingMessage
-from bot.residents import touch_resident
-from bot.uploads import UploadGateway, get_gateway
+from bot.uploads import UploadGateway
 from hotich.uploads.validate import too_big_text
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "web"
+CHANNEL = identity.WEB
 UPLOADS_KEY = web.AppKey("uploads", UploadGateway)
 CHUNK = 64 * 1024
 FORM_OVERHEAD = 64 * 1024
@@ -44,11 +44,6 @@ def _messages(messages: list[OutgoingMessage]) -> web.Response:
                              headers={"Cache-Control": "no-store"})
 
 
-def _gateway(request: web.Request) -> UploadGateway:
-    gw = request.app.get(UPLOADS_KEY)
-    return gw if gw is not None else get_gateway()
-
-
 async def _read_limited(part: BodyPartReader, limit: int) -> bytes | None:
     """The part's bytes, or None as soon as it exceeds `limit` (the rest is not buffered)."""
     buf = bytearray()
@@ -64,7 +59,7 @@ async def _read_limited(part: BodyPartReader, limit: int) -> bytes | None:
 async def upload(request: web.Request) -> web.Response:
     from bot.web.app import SESSION_RE   # the chat's own session id rule
 
-    gw = _gateway(request)
+    gw = request.app[UPLOADS_KEY]
     limit = gw.max_bytes
     if request.content_length is not None and request.content_length > limit + FORM_OVERHEAD:
         log.info("web upload: refused by Content-Length=%d", request.content_length)
@@ -94,7 +89,7 @@ async def upload(request: web.Request) -> web.Response:
                     return _messages([OutgoingMessage(too_big_text(limit))])
                 if not data:
                     return _error(400, ERR_NO_FILE)
-                resident_id, _ = await asyncio.to_thread(touch_resident, gw.service.db_url, CHANNEL, session_id, None)
+                resident_id, _ = await asyncio.to_thread(identity.touch, gw.service.db_url, CHANNEL, session_id, None)
                 log.info("web upload: session=%s size=%d", session_id, len(data))
                 return _messages(await gw.receive(resident_id, data, filename))
             else:
@@ -108,8 +103,7 @@ async def upload(request: web.Request) -> web.Response:
     return _error(400, ERR_NO_FILE if session_id else ERR_FORM)
 
 
-def setup_web_uploads(app: web.Application, gateway: UploadGateway | None = None) -> None:
-    """Register POST /api/upload. Without `gateway`, the process's shared UploadGateway is used."""
-    if gateway is not None:
-        app[UPLOADS_KEY] = gateway
+def setup_web_uploads(app: web.Application, gateway: UploadGateway) -> None:
+    """Register POST /api/upload, storing through `gateway`."""
+    app[UPLOADS_KEY] = gateway
     app.router.add_post("/api/upload", upload)

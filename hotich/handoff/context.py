@@ -14,6 +14,7 @@ from hotich import procedures
 
 log = logging.getLogger(__name__)
 
+CHANNELS = {"telegram": "Telegram", "web": "Web chat", "zalo_bot": "Zalo (Bot)", "zalo_oa": "Zalo OA"}
 MAX_TURN = 400            # characters kept of each turn (the topic is a summary, not the archive)
 REASONS = {"asked": "người dân yêu cầu gặp cán bộ",
            "fallback": "trợ lý không hiểu câu hỏi (2 lần liên tiếp)",
@@ -98,7 +99,7 @@ def header(*, name: str, channel: str, procedure: str | None, reason: str | None
            extras: list[str], wait_note: str | None = None) -> str:
     p = procedures.get(procedure)
     lines = [f"🙋 Yêu cầu gặp cán bộ — {name}",
-             f"Kênh: {'Telegram' if channel == 'telegram' else 'Web chat' if channel == 'web' else channel}",
+             f"Kênh: {CHANNELS.get(channel, channel)}",
              f"Thủ tục: {p.name if p else 'chưa rõ'}",
              f"Lý do: {REASONS.get(reason or '', reason or 'không rõ')}"]
     lines += extras

@@ -6,7 +6,7 @@ something personal adds one line here (and a test in tests/test_privacy_erase.py
 - appointments: names, phone numbers, reminders; future seats are freed (hotich.booking)
 - question log (already redacted, but linked to the resident)
 - messages relayed to/from the officer during a hand-off (the audit of who did what stays)
-- messages queued while the assistant was down
+- messages queued while the assistant was down, and messages waiting to be sent to the resident
 - the display name; QR scans stay as anonymous counts for the board statistics
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select, update
 
 from hotich.db.models import QrScan, QuestionLog, Resident
-from hotich.db.models.gateway import PendingMessage
+from hotich.db.models.gateway import OutboundMessage, PendingMessage
 from hotich.db.models.handoff import HandoffConversation, HandoffMessage
 from hotich.db.session import session_scope
 from hotich.questions import resident_id_for
@@ -50,8 +50,10 @@ def count_personal_data(db_url: str, sender_id: str, uploads=None, bookings=None
         report.questions = s.scalar(select(func.count()).select_from(QuestionLog)
                                     .where(QuestionLog.sender_id == sender_id)) or 0
         report.officer_messages = s.scalar(select(func.count()).select_from(_handoff_messages(sender_id).subquery())) or 0
-        report.queued = s.scalar(select(func.count()).select_from(PendingMessage)
-                                 .where(PendingMessage.sender_id == sender_id)) or 0
+        report.queued = (s.scalar(select(func.count()).select_from(PendingMessage)
+                                  .where(PendingMessage.sender_id == sender_id)) or 0) + (
+            s.scalar(select(func.count()).select_from(OutboundMessage)
+                     .where(OutboundMessage.sender_id == sender_id, OutboundMessage.messages.is_not(None))) or 0)
     if uploads is not None and rid is not None:
         report.submissions, report.files, _ = uploads.summary(rid)
     if bookings is not None:
@@ -75,6 +77,8 @@ def erase_resident_data(db_url: str, sender_id: str, uploads=None, bookings=None
         if ids:
             report.officer_messages = s.execute(delete(HandoffMessage).where(HandoffMessage.id.in_(ids))).rowcount or 0
         report.queued = s.execute(delete(PendingMessage).where(PendingMessage.sender_id == sender_id)).rowcount or 0
+        report.queued += s.execute(delete(OutboundMessage).where(OutboundMessage.sender_id == sender_id,
+                                                                 OutboundMessage.messages.is_not(None))).rowcount or 0
         if rid is not None:
             s.execute(update(QrScan).where(QrScan.resident_id == rid).values(resident_id=None))
             s.execute(update(Resident).where(Resident.id == rid).values(display_name=None))

@@ -20,6 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--profile", type=Path, help="hồ sơ xã (mặc định: COMMUNE_PROFILE)")
     p.add_argument("--bot", help="tên bot Telegram (mặc định: BOT_USERNAME)")
     p.add_argument("--web-url", help="địa chỉ web chat công khai (mặc định: PUBLIC_WEB_URL)")
+    p.add_argument("--zalo-id", help="mã Zalo của xã trong liên kết zalo.me/<mã> (mặc định: ZALO_OA_ID; "
+                                     "để trống thì áp phích không có mã Zalo)")
     p.add_argument("--quiet", action="store_true", help="không hiện thanh tiến trình")
     p.set_defaults(func=cmd_qr)
 
@@ -45,10 +47,12 @@ def cmd_qr(args: argparse.Namespace) -> int:
     if urlparse(web_url).hostname in {"localhost", "127.0.0.1", "0.0.0.0", None}:
         print(f"Cảnh báo: địa chỉ web chat là {web_url} — điện thoại của người dân sẽ không mở được. "
               "Đặt PUBLIC_WEB_URL (hoặc --web-url) trước khi in.", file=sys.stderr)
+    zalo_id = settings.zalo_oa_id if args.zalo_id is None else args.zalo_id
     entries = generate_all(args.out, profile, args.bot or settings.bot_username, web_url,
-                           progress=not args.quiet)
+                           progress=not args.quiet, zalo_id=zalo_id)
     posters = sum(1 for e in entries if e.poster_pdf)
-    print(f"Đã tạo {len(entries)} mã QR (Telegram và web chat, PNG + SVG) và {posters} áp phích A4 "
+    channels = "Telegram, web chat và Zalo" if zalo_id else "Telegram và web chat"
+    print(f"Đã tạo {len(entries)} mã QR ({channels}, PNG + SVG) và {posters} áp phích A4 "
           f"trong {args.out}. Kiểm tra danh sách: {args.out / 'index.html'}")
     return 0
 

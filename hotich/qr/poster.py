@@ -1,5 +1,7 @@
 """A4 PDF poster for one board: commune, procedure(s), short Vietnamese instructions, the big
-Telegram QR with its link printed under it, and a small web-chat QR for people without Telegram."""
+Telegram QR with its link printed under it, a small web-chat QR for people without Telegram and,
+when the commune is on Zalo, a small Zalo QR beside it (Zalo's link cannot carry the board, so
+the web code is the one counted per board)."""
 from __future__ import annotations
 
 import unicodedata
@@ -56,6 +58,22 @@ def _wrap_items(pdf: FPDF, items: list[str], width: float, sep: str = " · ") ->
     return lines
 
 
+def _small_code(pdf: FPDF, data: str, x: float, y: float, right: float, title: str, text: str, link: str,
+                qr_mm: float) -> None:
+    """A small code with a title and a line of help beside it, and its link under it (the whole
+    width, so that it stays on one line for people who type it)."""
+    _draw_qr(pdf, data, x, y, qr_mm)
+    text_x = x + qr_mm + 4
+    pdf.set_xy(text_x, y + 2)
+    pdf.set_font(FONT, "B", 11)
+    pdf.multi_cell(right - text_x, 5.5, _t(title), new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.set_font(FONT, "", 9.5)
+    pdf.multi_cell(right - text_x, 4.6, _t(text), new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.set_xy(x, y + qr_mm + 1)
+    pdf.set_font(FONT, "", 9)
+    pdf.multi_cell(right - x, 4.5, _t(link), new_x=XPos.LEFT, new_y=YPos.NEXT)
+
+
 def render_poster(code: QrCode, profile: CommuneProfile, path: Path) -> Path:
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     pdf.set_auto_page_break(False)
@@ -91,18 +109,14 @@ def render_poster(code: QrCode, profile: CommuneProfile, path: Path) -> Path:
     pdf.set_font(FONT, "", 10)
     pdf.multi_cell(0, 5, _t(STEPS), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
-    box_y = max(pdf.get_y() + 3, 228.0)
-    _draw_qr(pdf, code.web_url, MARGIN, box_y, SMALL_QR_MM)
-    text_x = MARGIN + SMALL_QR_MM + 5
-    pdf.set_xy(text_x, box_y + 3)
-    pdf.set_font(FONT, "B", 11)
-    pdf.multi_cell(PAGE_W - MARGIN - text_x, 5.5, _t("Không dùng Telegram?"), new_x=XPos.LEFT, new_y=YPos.NEXT)
-    pdf.set_font(FONT, "", 10)
-    pdf.multi_cell(PAGE_W - MARGIN - text_x, 5,
-                   _t("Quét mã nhỏ bên cạnh hoặc mở trang dưới đây để trò chuyện ngay trên trình duyệt:"),
-                   new_x=XPos.LEFT, new_y=YPos.NEXT)
-    pdf.set_font(FONT, "B", 11)
-    pdf.multi_cell(PAGE_W - MARGIN - text_x, 5.5, _t(code.web_url), new_x=XPos.LEFT, new_y=YPos.NEXT)
+    box_y = max(pdf.get_y() + 3, 226.0)
+    # Web chat, and Zalo beside it when the commune is on Zalo.
+    web_right, qr_mm = (PAGE_W / 2 - 2, SMALL_QR_MM - 4) if code.zalo_url else (PAGE_W - MARGIN, SMALL_QR_MM)
+    _small_code(pdf, code.web_url, MARGIN, box_y, web_right, "Không dùng Telegram?",
+                "Quét mã này hoặc gõ địa chỉ dưới đây để trò chuyện ngay trên trình duyệt.", code.web_url, qr_mm)
+    if code.zalo_url:
+        _small_code(pdf, code.zalo_url, PAGE_W / 2 + 2, box_y, PAGE_W - MARGIN, "Dùng Zalo?",
+                    "Quét mã này để nhắn cho xã trên Zalo.", code.zalo_url, qr_mm)
 
     foot_y = PAGE_H - MARGIN - 13
     pdf.line(MARGIN, foot_y - 2, PAGE_W - MARGIN, foot_y - 2)

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet   # uploads hook (issue #5)
+from cryptography.fernet import Fernet
 
 from hotich.config import ROOT
 from hotich.db.migrate import upgrade
@@ -64,7 +64,7 @@ def stack(tmp_path_factory):
     st = Stack(rasa_port=free_port(), actions_port=free_port(), web_port=free_port(), log_dir=log_dir,
                env={"DATABASE_URL": db_url, "RASA_TRACKER_DB": str(tmp / "rasa_tracker.db"),
                     "WEB_HOST": "127.0.0.1", "TELEGRAM_TOKEN": "", "LOG_LEVEL": "INFO",
-                    # uploads hook (issue #5): papers sent ahead are encrypted with a per-run key
+                    # papers sent ahead are encrypted with a per-run key
                     "UPLOAD_KEY": Fernet.generate_key().decode(), "UPLOAD_DIR": str(tmp / "uploads")})
     # The three processes run in their own sessions: on SIGTERM (e.g. `timeout`), end the test run
     # like Ctrl-C so this fixture's teardown stops them instead of leaving them behind.

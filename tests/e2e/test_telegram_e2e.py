@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.core import SERVICE_DOWN_TEXT
-from bot.telegram.handlers import QUEUED_HEADER
+from bot.outbox import QUEUED_HEADER
 from hotich.db.models import QrScan
 from hotich.db.session import session_scope
 from hotich.text.normalize import fold

@@ -120,7 +120,7 @@
       .then(function (data) {
         if (!data) return;
         (data.replies || []).forEach(function (reply) {
-          // handoff hook (issue #6): officers' messages are not answers to a queued message
+          // Officers' messages are not answers to a queued message
           if (!isHandoff(reply.messages)) addNote(QUEUED_NOTE + timeOf(reply.queued_at) + ":");
           (reply.messages || []).forEach(addBotMessage);
         });
@@ -129,7 +129,7 @@
       .catch(function () { /* try again at the next tick */ });
   }
 
-  // handoff hook (issue #6): a chat handed to an officer keeps polling for the officer's messages.
+  // A chat handed to an officer keeps polling for the officer's messages.
   function isHandoff(messages) {
     return (messages || []).some(function (m) { return m.custom && m.custom.handoff; });
   }
@@ -147,7 +147,7 @@
         setTyping(-1);
         if (r.ok) {
           (data.messages || []).forEach(addBotMessage);
-          if (isHandoff(data.messages)) startPolling();   // handoff hook (issue #6)
+          if (isHandoff(data.messages)) startPolling();
           return;
         }
         addBubble("error", data.error || GENERIC_ERROR);
@@ -169,7 +169,7 @@
     input.focus();
   });
 
-  // ---- uploads hook (issue #5): papers sent ahead, POST /api/upload (session_id first, then file) ----
+  // ---- papers sent ahead, POST /api/upload (session_id first, then file) ----
   var fileInput = document.getElementById("file");
   if (fileInput) {
     fileInput.addEventListener("change", function () {

@@ -6,13 +6,15 @@ hotich/db/migrations/versions/.
 from hotich.db.base import Base
 from hotich.db.models.booking import Booking, BookingClosure, BookingNotice, BookingSlot  # issue #4
 from hotich.db.models.desk import CommuneSetting, DeskFormToken, DeskSession, OfficerAccount, OfficerAudit
-from hotich.db.models.gateway import PendingMessage
+from hotich.db.models.gateway import InboundEvent, OutboundMessage, PendingMessage
 from hotich.db.models.handoff import HandoffAudit, HandoffConversation, HandoffMessage
 from hotich.db.models.residents import QrScan, QuestionLog, Resident
-from hotich.db.models.telegram import TelegramCallback, TelegramPress, TelegramUpdate
+from hotich.db.models.telegram import TelegramCallback, TelegramPress
+from hotich.db.models.zalo import ZaloChoice, ZaloToken
 from hotich.db.models.uploads import UploadConsent, UploadFile, UploadReview, UploadSubmission  # issue #5
 
-__all__ = ["Base", "Resident", "QuestionLog", "QrScan", "TelegramUpdate", "TelegramCallback", "TelegramPress", "PendingMessage",
+__all__ = ["Base", "Resident", "QuestionLog", "QrScan", "TelegramCallback", "TelegramPress", "PendingMessage",
+           "OutboundMessage", "InboundEvent", "ZaloChoice", "ZaloToken",
            "HandoffConversation", "HandoffAudit", "HandoffMessage"]
 __all__ += ["UploadConsent", "UploadSubmission", "UploadFile", "UploadReview"]  # issue #5
 __all__ += ["BookingSlot", "Booking", "BookingNotice", "BookingClosure"]  # issue #4

@@ -1,6 +1,7 @@
-"""Telegram channel bookkeeping: updates already handled, long button payloads, pressed keyboards.
+"""Telegram channel bookkeeping: long button payloads, pressed keyboards (handled updates are
+`inbound_events`, hotich/db/models/gateway.py).
 
-All three are keyed by the bot's id too: update ids and message ids are per bot, and a commune
+Both are keyed by the bot's id too: update ids and message ids are per bot, and a commune
 may replace its bot (new token) without emptying the database.
 """
 from __future__ import annotations
@@ -11,19 +12,6 @@ from sqlalchemy import BigInteger, DateTime, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotich.db.base import Base, utcnow
-
-
-class TelegramUpdate(Base):
-    """An update_id the gateway has taken on. Telegram redelivers updates after timeouts and
-    restarts; a row here means "already answered (or being answered) — skip it"."""
-
-    __tablename__ = "telegram_updates"
-
-    bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    status: Mapped[str] = mapped_column(String(12))          # "processing" | "done"
-    owner: Mapped[str] = mapped_column(String(32))           # run id of the gateway process that took it
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
 
 class TelegramCallback(Base):
