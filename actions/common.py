@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import logging
+import time
 from functools import lru_cache
 from typing import Any
 
 from rasa_sdk import Tracker
+from sqlalchemy.exc import SQLAlchemyError
 from rasa_sdk.executor import CollectingDispatcher
 
 from hotich.assistant.replies import ReplyMessage
 from hotich.commune import CommuneProfile, load_profile
+from hotich.commune_settings import effective_profile
 from hotich.config import Settings, load_settings
 from hotich.kb import KnowledgeBase
 from hotich.questions import log_question
@@ -28,8 +31,27 @@ def kb() -> KnowledgeBase:
 
 
 @lru_cache(maxsize=1)
-def profile() -> CommuneProfile:
+def _profile_file() -> CommuneProfile:
     return load_profile(settings().commune_profile)
+
+
+_PROFILE_TTL_S = 15.0
+_profile_cache: tuple[float, CommuneProfile] | None = None
+
+
+def profile() -> CommuneProfile:
+    """The commune profile with the settings officers saved on the desk; re-read every few
+    seconds so a change of hours, holidays or seats applies without restarting the server."""
+    global _profile_cache
+    now = time.monotonic()
+    if _profile_cache is None or now - _profile_cache[0] > _PROFILE_TTL_S:
+        try:
+            current = effective_profile(_profile_file(), settings().database_url)
+        except SQLAlchemyError as exc:   # DB busy or down: the file's settings still answer residents
+            log.warning("commune settings not readable (%s); using the profile file", type(exc).__name__)
+            current = _profile_cache[1] if _profile_cache else _profile_file()
+        _profile_cache = (now, current)
+    return _profile_cache[1]
 
 
 def send(dispatcher: CollectingDispatcher, *messages: ReplyMessage) -> None:

@@ -20,6 +20,7 @@ from aiohttp import web
 from bot.core import GatewayCore
 from bot.dedup import EventDedup
 from bot.delivery import Delivery, GiveUp, Pusher
+from bot.desk.app import create_desk_app, desk_from_settings
 from bot.handoff import HandoffService
 from bot.outbox import Outbox
 from bot.rasa_client import RasaClient
@@ -85,6 +86,7 @@ def build_gateway(settings: Settings, profile: CommuneProfile | None = None, hou
                            interval_s=float(os.environ.get("BOOKING_NOTICE_INTERVAL_S", "30")))
 
     app = create_web_app(outbox, delivery, handoff, uploads, profile.name)
+    app.add_subapp("/can-bo/", create_desk_app(desk_from_settings(settings, profile, handoff, uploads)))
 
     async def close_rasa(_app) -> AsyncIterator[None]:
         yield

@@ -37,6 +37,7 @@ from hotich.handoff import audit, ownership, queue
 from hotich.handoff.context import Turn, extra_lines, header, topic_title
 from hotich.handoff.hours import OfficerHours
 from hotich.handoff.ownership import OFFICER, WAITING, Conversation
+from hotich.officers import accounts
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,8 @@ class HandoffService:
 
     @property
     def enabled(self) -> bool:
-        return self.staff is not None
+        """Someone can answer: a Telegram staff group, or officers with a desk account."""
+        return self.staff is not None or accounts.any_officer(self.db_url)
 
     def _lock(self, sender_id: str) -> asyncio.Lock:
         return self._locks.setdefault(sender_id, asyncio.Lock())

@@ -15,6 +15,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "hotich.cli",        # db upgrade
     "hotich.qr.cli",     # qr, stats
     "hotich.questions_cli",   # questions unanswered
+    "hotich.officers.cli",   # officer add|passwd|remove
 )
 
 

@@ -43,6 +43,7 @@ class Settings:
     retention_days: int = 30
     log_level: str = "INFO"
     retrieval_cache_dir: Path = ROOT / "var" / "cache"
+    desk_idle_minutes: int = 30
     zalo_bot_token: str = ""
     zalo_bot_api_url: str = "https://bot-api.zaloplatforms.com"
     zalo_bot_mode: str = "polling"
@@ -88,6 +89,7 @@ def load_settings(env_file: str | os.PathLike | None = None) -> Settings:
         retention_days=int(e("RETENTION_DAYS", "30")),
         log_level=e("LOG_LEVEL", "INFO").upper(),
         retrieval_cache_dir=Path(e("RETRIEVAL_CACHE_DIR", str(ROOT / "var" / "cache"))),
+        desk_idle_minutes=int(e("DESK_IDLE_MINUTES", "30")),
         zalo_bot_token=e("ZALO_BOT_TOKEN", "").strip(),
         zalo_bot_api_url=e("ZALO_BOT_API_URL", "https://bot-api.zaloplatforms.com").strip().rstrip("/"),
         zalo_bot_mode=e("ZALO_BOT_MODE", "polling").strip().lower(),

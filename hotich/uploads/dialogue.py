@@ -184,6 +184,12 @@ def review_result(svc: UploadService, view: SubmissionView) -> ReplyMessage:
     return ReplyMessage("\n".join(lines))
 
 
+def result_ready(view: SubmissionView, place: str) -> ReplyMessage:
+    """The officer finished the case: come and collect the result."""
+    return ReplyMessage(f"Dạ, kết quả hồ sơ {_name(view.procedure)} (mã {view.public_id}) của anh/chị đã sẵn sàng. "
+                        f"Mời anh/chị đến {place} để nhận, mang theo CCCD hoặc thẻ căn cước và giấy hẹn (nếu có).")
+
+
 # ---------------------------------------------------------------------------- deletion
 
 def _held(report) -> str:

@@ -9,6 +9,7 @@ officer's Telegram user id and refuse anyone not in OFFICER_TELEGRAM_IDS. Ids sh
 from __future__ import annotations
 
 import logging
+from collections.abc import Container
 import secrets
 import string
 import time
@@ -154,23 +155,25 @@ def _load(s: Session, *where) -> UploadSubmission | None:
 class UploadService:
     def __init__(self, db_url: str, store: BlobStore | None, kb: KnowledgeBase, *, max_bytes: int = 20 * 1024 * 1024,
                  max_files: int = 20, retention_days: int = 30,
-                 officer_ids: frozenset[int] | set[int] = frozenset()) -> None:
+                 officer_ids: Container[int] = frozenset()) -> None:
         self.db_url = db_url
         self.store = store
         self.kb = kb
         self.max_bytes = max_bytes
         self.max_files = max_files
         self.retention = timedelta(days=retention_days)
-        self.officer_ids = frozenset(officer_ids)
+        self.officer_ids = officer_ids   # Telegram officer ids, or hotich.officers.accounts.OfficerIds
 
     @classmethod
-    def from_settings(cls, settings, kb: KnowledgeBase | None = None) -> "UploadService":
+    def from_settings(cls, settings, kb: KnowledgeBase | None = None,
+                      officer_ids: Container[int] | None = None) -> "UploadService":
         store = BlobStore(settings.upload_dir, settings.upload_key)
         if not store.can_encrypt:
             log.warning("uploads: UPLOAD_KEY not set; documents sent ahead are refused")
         return cls(settings.database_url, store, kb or KnowledgeBase.load(settings.kb_dir),
                    max_bytes=settings.upload_max_mb * 1024 * 1024, max_files=settings.upload_max_files,
-                   retention_days=settings.retention_days, officer_ids=settings.officer_telegram_ids)
+                   retention_days=settings.retention_days,
+                   officer_ids=settings.officer_telegram_ids if officer_ids is None else officer_ids)
 
     @property
     def enabled(self) -> bool:
@@ -414,6 +417,19 @@ class UploadService:
                                    .where(UploadSubmission.public_id == public_id)).all())
         log.info("uploads: officer=%d opened submission=%s files=%d", officer_id, public_id, len(view.files))
         return [(f, store.get(names[f.public_id], f.sha256)) for f in view.files]
+
+    def officer_file(self, officer_id: int, public_id: str, file_public_id: str) -> tuple[FileView, bytes]:
+        """One decrypted file of a submitted set, for that officer's screen only."""
+        view = self.officer_submission(officer_id, public_id)
+        f = next((x for x in view.files if x.public_id == file_public_id), None)
+        if f is None:
+            raise NotFound()
+        with session_scope(self.db_url) as s:
+            blob = s.scalar(select(UploadFile.blob_name).where(UploadFile.public_id == file_public_id))
+        if blob is None:
+            raise NotFound()
+        log.info("uploads: officer=%d opened one file of submission=%s", officer_id, public_id)
+        return f, self._store().get(blob, f.sha256)
 
     def review_item(self, officer_id: int, public_id: str, item_index: int, status: str,
                     note: str | None = None) -> tuple[SubmissionView, ChecklistItem]:

@@ -5,6 +5,7 @@ hotich/db/migrations/versions/.
 """
 from hotich.db.base import Base
 from hotich.db.models.booking import Booking, BookingClosure, BookingNotice, BookingSlot
+from hotich.db.models.desk import CommuneSetting, DeskFormToken, DeskSession, OfficerAccount, OfficerAudit
 from hotich.db.models.gateway import InboundEvent, OutboundMessage, PendingMessage
 from hotich.db.models.handoff import HandoffAudit, HandoffConversation, HandoffMessage
 from hotich.db.models.residents import QrScan, QuestionLog, Resident
@@ -17,3 +18,4 @@ __all__ = ["Base", "Resident", "QuestionLog", "QrScan", "TelegramCallback", "Tel
            "HandoffConversation", "HandoffAudit", "HandoffMessage"]
 __all__ += ["UploadConsent", "UploadSubmission", "UploadFile", "UploadReview"]
 __all__ += ["BookingSlot", "Booking", "BookingNotice", "BookingClosure"]
+__all__ += ["OfficerAccount", "DeskSession", "DeskFormToken", "OfficerAudit", "CommuneSetting"]

@@ -52,6 +52,8 @@ class Booking(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))   # "vẫn đến"
+    attendance: Mapped[str | None] = mapped_column(String(8))           # arrived | done | no_show (desk)
+    attendance_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class BookingNotice(Base):
