@@ -12,10 +12,10 @@ from typing import Awaitable, Callable
 from aiohttp import web
 
 from bot.core import GatewayCore
-from bot.handoff import install_handoff   # handoff hook (issue #6)
+from bot.handoff import install_handoff
 from bot.outbox import Outbox
 from bot.rasa_client import RasaClient
-from bot.uploads import install_uploads   # uploads hook (issue #5)
+from bot.uploads import install_uploads
 from bot.web.app import create_web_app
 from hotich.commune import load_profile
 from hotich.config import Settings
@@ -26,11 +26,11 @@ log = logging.getLogger("bot")
 async def run(settings: Settings, stop_event: asyncio.Event | None = None) -> None:
     """Serve until SIGTERM/SIGINT (or until stop_event is set)."""
     profile = load_profile(settings.commune_profile)
-    rasa = RasaClient(settings.rasa_url)
+    rasa = RasaClient(settings.rasa_url, token=settings.rasa_token)
     core = GatewayCore(rasa, settings.database_url)
-    handoff = install_handoff(core, settings, profile)   # handoff hook (issue #6): router + reply hook
+    handoff = install_handoff(core, settings, profile)   # router + reply hook
     outbox = Outbox(core, settings.database_url)
-    uploads = install_uploads(settings)   # uploads hook (issue #5): shared UploadGateway + background tasks
+    uploads = install_uploads(settings)   # shared UploadGateway + background tasks
 
     runner = web.AppRunner(create_web_app(outbox, profile.name), access_log=None)  # URLs may carry session ids
     await runner.setup()
@@ -56,9 +56,9 @@ async def run(settings: Settings, stop_event: asyncio.Event | None = None) -> No
         log.info("telegram off (TELEGRAM_TOKEN not set)")
 
     outbox.start()
-    from bot.reminders import start_notice_sender   # issue #4: appointment reminders, closure notices
+    from bot.reminders import start_notice_sender   # appointment reminders, closure notices
     notices = start_notice_sender(settings, profile)
-    uploads.start()   # uploads hook (issue #5): officer notifications, retention purge
+    uploads.start()   # officer notifications, retention purge
 
     stop = stop_event or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -81,10 +81,10 @@ async def run(settings: Settings, stop_event: asyncio.Event | None = None) -> No
                 await stop_telegram()
             except Exception:
                 log.exception("telegram adapter did not stop cleanly")
-        await uploads.stop()   # uploads hook (issue #5)
+        await uploads.stop()
         await notices.stop()
         await outbox.stop()
         await runner.cleanup()   # finishes in-flight requests (graceful), then closes
         await rasa.close()
-        await handoff.close()   # handoff hook (issue #6)
+        await handoff.close()
         log.info("stopped")

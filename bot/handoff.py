@@ -1,4 +1,4 @@
-"""Gateway side of the officer hand-off (issue #6): channel-agnostic.
+"""Gateway side of the officer hand-off: channel-agnostic.
 
 * `route` is a GatewayCore router: while a conversation is owned by the queue or an officer
   (hotich.handoff.ownership), the resident's messages are kept in the DB and relayed to the staff
@@ -105,9 +105,11 @@ def _payload_label(payload: str) -> str:
 # ---------------------------------------------------------------------------- the service
 
 class HandoffService:
-    def __init__(self, db_url: str, rasa_url: str, profile: CommuneProfile, hours: OfficerHours) -> None:
+    def __init__(self, db_url: str, rasa_url: str, profile: CommuneProfile, hours: OfficerHours,
+                 rasa_token: str = "") -> None:
         self.db_url = db_url
         self.rasa_url = rasa_url.rstrip("/")
+        self._rasa_params = {"token": rasa_token} if rasa_token else {}   # Rasa's API requires it
         self.profile = profile
         self.hours = hours
         self.staff: StaffChannel | None = None            # set by the Telegram staff desk
@@ -291,7 +293,8 @@ class HandoffService:
         session = await self._session()
         try:
             async with session.get(self._tracker_url(sender_id),
-                                   params={"include_events": "AFTER_RESTART" if events else "NONE"}) as resp:
+                                   params={"include_events": "AFTER_RESTART" if events else "NONE",
+                                           **self._rasa_params}) as resp:
                 if resp.status != 200:
                     log.warning("handoff: tracker of a conversation: HTTP %d", resp.status)
                     return None
@@ -349,6 +352,7 @@ def install_handoff(core, settings, profile: CommuneProfile, hours: OfficerHours
     from hotich.handoff.hours import load_officer_hours
 
     hours = hours or load_officer_hours(settings.commune_profile, profile=profile)
-    service = HandoffService(settings.database_url, settings.rasa_url, profile, hours).install(core)
+    service = HandoffService(settings.database_url, settings.rasa_url, profile, hours,
+                             rasa_token=settings.rasa_token).install(core)
     core.handoff = service    # the Telegram staff desk finds it here
     return service

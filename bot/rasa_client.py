@@ -12,8 +12,10 @@ class RasaUnavailable(Exception):
 
 
 class RasaClient:
-    def __init__(self, base_url: str, timeout_s: float = 30.0) -> None:
+    def __init__(self, base_url: str, token: str = "", timeout_s: float = 30.0) -> None:
         self.base_url = base_url.rstrip("/")
+        # Rasa's API and REST channel refuse calls without `?token=` (RASA_TOKEN).
+        self._params = {"token": token} if token else {}
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._session: aiohttp.ClientSession | None = None
 
@@ -28,7 +30,8 @@ class RasaClient:
         session = await self._get_session()
         body = {"sender": sender_id, "message": message, "metadata": metadata or {}}
         try:
-            async with session.post(f"{self.base_url}/webhooks/rest/webhook", json=body) as resp:
+            async with session.post(f"{self.base_url}/webhooks/rest/webhook", json=body,
+                                    params=self._params) as resp:
                 if resp.status != 200:
                     raise RasaUnavailable(f"Rasa answered HTTP {resp.status}")
                 data = await resp.json(content_type=None)
@@ -43,7 +46,7 @@ class RasaClient:
     async def is_ready(self) -> bool:
         session = await self._get_session()
         try:
-            async with session.get(f"{self.base_url}/status") as resp:
+            async with session.get(f"{self.base_url}/status", params=self._params) as resp:
                 return resp.status == 200
         except (aiohttp.ClientError, asyncio.TimeoutError):
             return False

@@ -42,6 +42,12 @@ class Settings:
     upload_max_files: int = 20
     retention_days: int = 30
     log_level: str = "INFO"
+    # Internal services: listen addresses of Rasa and the actions server, and the shared secrets
+    # without which they refuse every call (`make run` generates them into var/ when unset).
+    rasa_host: str = "127.0.0.1"
+    actions_host: str = "127.0.0.1"
+    rasa_token: str = ""
+    actions_token: str = ""
 
 
 def load_settings(env_file: str | os.PathLike | None = None) -> Settings:
@@ -74,4 +80,8 @@ def load_settings(env_file: str | os.PathLike | None = None) -> Settings:
         upload_max_files=int(e("UPLOAD_MAX_FILES", "20")),
         retention_days=int(e("RETENTION_DAYS", "30")),
         log_level=e("LOG_LEVEL", "INFO").upper(),
+        rasa_host=e("RASA_HOST", "127.0.0.1").strip(),
+        actions_host=e("ACTIONS_HOST", "127.0.0.1").strip(),
+        rasa_token=e("RASA_TOKEN", "").strip(),
+        actions_token=e("ACTIONS_TOKEN", "").strip(),
     )

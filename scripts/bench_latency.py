@@ -203,7 +203,8 @@ async def gateway_phase(url: str, concurrency: int, messages: int, duration_s: f
     return load
 
 
-async def parse_phase(rasa_url: str, texts: list[str], concurrency: int, dialogue: bool = False) -> Load:
+async def parse_phase(rasa_url: str, token: str, texts: list[str], concurrency: int,
+                      dialogue: bool = False) -> Load:
     """Bare NLU (/model/parse); with dialogue=True, Rasa's own REST webhook (NLU + policies +
     actions + tracker store) without the gateway — shows where the gateway's time goes."""
     load = Load(len(texts), float("inf"))
@@ -219,7 +220,7 @@ async def parse_phase(rasa_url: str, texts: list[str], concurrency: int, dialogu
             body = {"sender": sender, "message": text} if dialogue else {"text": text}
             t0 = time.perf_counter()
             try:
-                async with http.post(f"{rasa_url}{path}", json=body) as resp:
+                async with http.post(f"{rasa_url}{path}", json=body, params={"token": token}) as resp:
                     await resp.read()
                     status = resp.status
             except Exception as exc:  # noqa: BLE001
@@ -243,7 +244,8 @@ async def warm_up(stack: Stack) -> None:
             async with http.post(f"{stack.web_url}/api/chat",
                                  json={"session_id": f"warmup-{i:04d}", "text": text}) as r:
                 await r.read()
-            async with http.post(f"{stack.rasa_url}/model/parse", json={"text": text}) as r:
+            async with http.post(f"{stack.rasa_url}/model/parse", json={"text": text},
+                                 params={"token": stack.rasa_token}) as r:
                 await r.read()
 
 
@@ -315,9 +317,10 @@ def main() -> int:
         gw = asyncio.run(gateway_phase(stack.web_url, args.concurrency, args.messages, args.duration, args.seed))
         wall = time.monotonic() - t0
         print(f"bare Rasa /model/parse: the same {len(gw.sent)} messages, {args.concurrency} at a time…", flush=True)
-        bare = asyncio.run(parse_phase(stack.rasa_url, gw.sent, args.concurrency))
+        bare = asyncio.run(parse_phase(stack.rasa_url, stack.rasa_token, gw.sent, args.concurrency))
         print("Rasa REST webhook without the gateway (for comparison)…", flush=True)
-        direct = asyncio.run(parse_phase(stack.rasa_url, gw.sent, args.concurrency, dialogue=True))
+        direct = asyncio.run(parse_phase(stack.rasa_url, stack.rasa_token, gw.sent, args.concurrency,
+                                           dialogue=True))
         sampler.stop()
         ok = report(gw, bare, direct, sampler, wall)
     except BaseException:

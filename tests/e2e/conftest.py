@@ -8,6 +8,7 @@ Run only these with `pytest -m e2e`; they are skipped until the stack is trainab
 from __future__ import annotations
 
 import json
+import secrets
 import signal
 import threading
 import urllib.error
@@ -16,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet   # uploads hook (issue #5)
+from cryptography.fernet import Fernet
 
 from hotich.config import ROOT
 from hotich.db.migrate import upgrade
@@ -61,10 +62,12 @@ def stack(tmp_path_factory):
     log_dir = tmp / "logs"
     db_url = f"sqlite:///{tmp / 'hotich.db'}"
     upgrade(db_url)
+    # Rasa and the actions server refuse calls without their tokens, as in production.
     st = Stack(rasa_port=free_port(), actions_port=free_port(), web_port=free_port(), log_dir=log_dir,
+               rasa_token=secrets.token_urlsafe(32), actions_token=secrets.token_urlsafe(32),
                env={"DATABASE_URL": db_url, "RASA_TRACKER_DB": str(tmp / "rasa_tracker.db"),
                     "WEB_HOST": "127.0.0.1", "TELEGRAM_TOKEN": "", "LOG_LEVEL": "INFO",
-                    # uploads hook (issue #5): papers sent ahead are encrypted with a per-run key
+                    # papers sent ahead are encrypted with a per-run key
                     "UPLOAD_KEY": Fernet.generate_key().decode(), "UPLOAD_DIR": str(tmp / "uploads")})
     # The three processes run in their own sessions: on SIGTERM (e.g. `timeout`), end the test run
     # like Ctrl-C so this fixture's teardown stops them instead of leaving them behind.

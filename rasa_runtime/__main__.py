@@ -1,0 +1,16 @@
+"""`python -m rasa_runtime run …` = `rasa run …` with the HTTP API token taken from RASA_TOKEN.
+
+Rasa only accepts the token as `--auth-token`; passed on the command line it would be readable
+by every local user in /proc/<pid>/cmdline. Appended here, it lives in this process only.
+"""
+import os
+import sys
+
+from rasa.__main__ import main
+
+if __name__ == "__main__":
+    token = os.environ.get("RASA_TOKEN", "")
+    if not token:
+        sys.exit("RASA_TOKEN is not set: Rasa's HTTP API would be open to anyone who can reach it")
+    sys.argv += ["--auth-token", token]
+    main()
