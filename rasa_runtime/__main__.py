@@ -12,5 +12,5 @@ if __name__ == "__main__":
     token = os.environ.get("RASA_TOKEN", "")
     if not token:
         sys.exit("RASA_TOKEN is not set: Rasa's HTTP API would be open to anyone who can reach it")
-    sys.argv += ["--auth-token", token]
+    sys.argv.append(f"--auth-token={token}")   # one argument: a token may start with "-"
     main()
