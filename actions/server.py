@@ -4,11 +4,13 @@ rasa-sdk's own server (`python -m rasa_sdk`) listens on every interface and runs
 any sender id in the request body. This one listens on ACTIONS_HOST (default 127.0.0.1) and
 refuses every call without the shared secret ACTIONS_TOKEN, which Rasa sends as `?token=`
 (`token:` of the action endpoint in endpoints.yml). /health stays open for health checks.
-Refuses to start without ACTIONS_TOKEN.
+Refuses to start without ACTIONS_TOKEN. Actions run in worker threads (ThreadedExecutor);
+ACTIONS_WORKERS > 1 starts that many server processes on the same port.
 """
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hmac
 import logging
 import os
@@ -41,9 +43,23 @@ def require_token(app: Sanic, token: str) -> Sanic:
     return app
 
 
+class ThreadedExecutor(ActionExecutor):
+    """Each action call on its own event loop in a worker thread.
+
+    The actions are `async def` but query the commune DB synchronously (SQLAlchemy; on SQLite a
+    writer may wait seconds for a lock): on the server's loop one such call would hold every other
+    resident's action. Streaming calls (a sink bound to the server's loop) stay on the loop.
+    """
+
+    async def run(self, action_call, sink=None, dispatcher=None):
+        if sink is not None or dispatcher is not None:
+            return await super().run(action_call, sink, dispatcher)
+        return await asyncio.to_thread(asyncio.run, super().run(action_call))
+
+
 def build_app(token: str, actions_package: str = "actions") -> Sanic:
     """Module level, so Sanic's loader can build the same app in every worker process."""
-    executor = ActionExecutor()
+    executor = ThreadedExecutor()
     executor.register_package(actions_package)
     return require_token(create_app_for_serve(executor, cors_origins=[]), token)
 
@@ -62,9 +78,15 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     loader = AppLoader(factory=partial(build_app, token))
     app = loader.load()
-    app.prepare(host=args.host, port=args.port, workers=args.workers, access_log=False)
     log.info("actions server on http://%s:%d (%d worker(s))", args.host, args.port, args.workers)
-    Sanic.serve(primary=app, app_loader=loader)
+    if args.workers == 1:
+        # One process: Sanic's worker manager would add a manager, a helper and a worker process,
+        # each importing the actions (≈170 MB more resident memory for nothing).
+        app.prepare(host=args.host, port=args.port, single_process=True, access_log=False)
+        Sanic.serve_single(primary=app)
+    else:
+        app.prepare(host=args.host, port=args.port, workers=args.workers, access_log=False)
+        Sanic.serve(primary=app, app_loader=loader)
     return 0
 
 

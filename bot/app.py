@@ -26,7 +26,7 @@ log = logging.getLogger("bot")
 async def run(settings: Settings, stop_event: asyncio.Event | None = None) -> None:
     """Serve until SIGTERM/SIGINT (or until stop_event is set)."""
     profile = load_profile(settings.commune_profile)
-    rasa = RasaClient(settings.rasa_url, token=settings.rasa_token)
+    rasa = RasaClient(settings.rasa_urls, token=settings.rasa_token)
     core = GatewayCore(rasa, settings.database_url)
     handoff = install_handoff(core, settings, profile)   # router + reply hook
     outbox = Outbox(core, settings.database_url)

@@ -48,6 +48,13 @@ class Settings:
     actions_host: str = "127.0.0.1"
     rasa_token: str = ""
     actions_token: str = ""
+    # Further Rasa replicas (RASA_URL comma-separated: rasa_url is the first).
+    rasa_more_urls: tuple[str, ...] = ()
+
+    @property
+    def rasa_urls(self) -> tuple[str, ...]:
+        """Every Rasa replica; the gateway spreads conversations over them."""
+        return (self.rasa_url, *self.rasa_more_urls)
 
 
 def load_settings(env_file: str | os.PathLike | None = None) -> Settings:
@@ -56,11 +63,12 @@ def load_settings(env_file: str | os.PathLike | None = None) -> Settings:
     e = os.environ.get
     staff = e("STAFF_CHAT_ID", "").strip()
     web_port = int(e("WEB_PORT", "8080"))
+    rasa_urls = tuple(u.strip().rstrip("/") for u in e("RASA_URL", "http://127.0.0.1:5005").split(",") if u.strip())
     return Settings(
         database_url=e("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'hotich.db'}"),
         commune_profile=Path(e("COMMUNE_PROFILE", str(ROOT / "data" / "commune" / "song_phuong.yml"))),
         kb_dir=Path(e("KB_DIR", str(ROOT / "data" / "kb"))),
-        rasa_url=e("RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
+        rasa_url=rasa_urls[0],
         web_host=e("WEB_HOST", "0.0.0.0"),
         web_port=web_port,
         public_web_url=e("PUBLIC_WEB_URL", f"http://localhost:{web_port}").rstrip("/"),
@@ -84,4 +92,5 @@ def load_settings(env_file: str | os.PathLike | None = None) -> Settings:
         actions_host=e("ACTIONS_HOST", "127.0.0.1").strip(),
         rasa_token=e("RASA_TOKEN", "").strip(),
         actions_token=e("ACTIONS_TOKEN", "").strip(),
+        rasa_more_urls=rasa_urls[1:],
     )

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Callable
+from urllib.parse import quote
 
 from hotich.config import ROOT, load_settings
 from hotich.ops.model_cache import ensure_model, rasa_python
@@ -63,6 +64,9 @@ class Stack:
     actions_host: str = "127.0.0.1"
     rasa_token: str = ""
     actions_token: str = ""
+    # More Rasa processes on these ports serve the same conversations (shared tracker store,
+    # Redis lock store); the gateway spreads residents over all of them.
+    rasa_more_ports: list[int] = field(default_factory=list)
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -71,7 +75,16 @@ class Stack:
 
     @property
     def rasa_url(self) -> str:
-        return f"http://{_reachable(self.rasa_host)}:{self.rasa_port}"
+        return self.rasa_urls[0]
+
+    @property
+    def rasa_urls(self) -> list[str]:
+        host = _reachable(self.rasa_host)
+        return [f"http://{host}:{port}" for port in (self.rasa_port, *self.rasa_more_ports)]
+
+    @property
+    def rasa_names(self) -> list[str]:
+        return ["rasa"] + [f"rasa{i}" for i in range(2, len(self.rasa_urls) + 1)]
 
     @property
     def actions_url(self) -> str:
@@ -85,10 +98,13 @@ class Stack:
         env = {**os.environ, **self.env}
         env.setdefault("RASA_TRACKER_DB", str(ROOT / "var" / "rasa_tracker.db"))
         env["ACTION_ENDPOINT_URL"] = f"{self.actions_url}/webhook"
-        env["RASA_URL"] = self.rasa_url
+        env["RASA_URL"] = ",".join(self.rasa_urls)
         env["WEB_PORT"] = str(self.web_port)
         env.update(RASA_HOST=self.rasa_host, ACTIONS_HOST=self.actions_host,
                    RASA_TOKEN=self.rasa_token, ACTIONS_TOKEN=self.actions_token)
+        for name, default in (("REDIS_HOST", "127.0.0.1"), ("REDIS_PORT", "6379"), ("REDIS_DB", "1"),
+                              ("RASA_LOCK_PREFIX", "hotich")):   # endpoints.lock.yml (replicas)
+            env.setdefault(name, default)
         env["PYTHONPATH"] = str(ROOT)
         env.setdefault("PYTHONUNBUFFERED", "1")
         Path(env["RASA_TRACKER_DB"]).parent.mkdir(parents=True, exist_ok=True)
@@ -109,14 +125,28 @@ class Stack:
                                     "--port", str(self.actions_port)])
         wait_http(f"{self.actions_url}/health", timeout_s, p, "actions server")
 
+    def _endpoints(self) -> str:
+        endpoints = self._env().get("RASA_ENDPOINTS", "endpoints.yml")
+        if not self.rasa_more_ports:
+            return endpoints   # one process: Rasa's in-memory lock store is enough
+        # Replicas must not process one conversation at the same time: a lock store they share.
+        shared = (self.log_dir or ROOT / "var") / "endpoints.replicas.yml"
+        shared.parent.mkdir(parents=True, exist_ok=True)
+        shared.write_text((ROOT / endpoints).read_text() + (ROOT / "endpoints.lock.yml").read_text())
+        return str(shared)
+
     def start_rasa(self, timeout_s: float = 180) -> None:
         model = self.model or ensure_model()
-        endpoints = self._env().get("RASA_ENDPOINTS", "endpoints.yml")
-        # rasa_runtime = `rasa` with --auth-token from RASA_TOKEN (kept off the command line).
-        p = self._spawn("rasa", [str(rasa_python()), "-m", "rasa_runtime", "run", "--enable-api",
-                                 "--model", str(model), "--port", str(self.rasa_port), "--endpoints", endpoints,
-                                 "--credentials", "credentials.yml", "--interface", self.rasa_host])
-        wait_http(f"{self.rasa_url}/status?token={self.rasa_token}", timeout_s, p, "rasa")
+        endpoints = self._endpoints()
+        started = []
+        for name, url, port in zip(self.rasa_names, self.rasa_urls, (self.rasa_port, *self.rasa_more_ports)):
+            # rasa_runtime = `rasa` with --auth-token from RASA_TOKEN (kept off the command line).
+            p = self._spawn(name, [str(rasa_python()), "-m", "rasa_runtime", "run", "--enable-api",
+                                   "--model", str(model), "--port", str(port), "--endpoints", endpoints,
+                                   "--credentials", "credentials.yml", "--interface", self.rasa_host])
+            started.append((name, url, p))
+        for name, url, p in started:   # the replicas load the model in parallel
+            wait_http(f"{url}/status?token={quote(self.rasa_token, safe='')}", timeout_s, p, name)
 
     def start_gateway(self, timeout_s: float = 60) -> None:
         p = self._spawn("gateway", [str(APP_PYTHON), "-m", "bot"])
@@ -134,7 +164,7 @@ class Stack:
             proc.wait()
 
     def stop_all(self) -> None:
-        for name in ("gateway", "rasa", "actions"):
+        for name in ("gateway", *self.rasa_names, "actions"):
             self.stop(name)
 
 
@@ -180,13 +210,16 @@ def main() -> int:
     model = ensure_model()
     print("[2/4] database migrations", flush=True)
     upgrade(settings.database_url)
-    stack = Stack(rasa_port=int(os.environ.get("RASA_PORT", "5005")),
+    rasa_port = int(os.environ.get("RASA_PORT", "5005"))
+    replicas = int(os.environ.get("RASA_REPLICAS", "1"))
+    stack = Stack(rasa_port=rasa_port, rasa_more_ports=[rasa_port + i for i in range(1, replicas)],
                   actions_port=int(os.environ.get("ACTIONS_PORT", "5055")),
                   web_port=settings.web_port, model=model,
                   rasa_host=settings.rasa_host, actions_host=settings.actions_host,
                   rasa_token=settings.rasa_token, actions_token=settings.actions_token)
     try:
-        print("[3/4] actions server :%d, Rasa :%d (loading the model takes ~30 s)…" % (stack.actions_port, stack.rasa_port), flush=True)
+        ports = ", ".join(str(p) for p in (stack.rasa_port, *stack.rasa_more_ports))
+        print(f"[3/4] actions server :{stack.actions_port}, Rasa :{ports} (loading the model takes ~30 s)…", flush=True)
         stack.start_actions()
         stack.start_rasa()
         print("[4/4] gateway", flush=True)
