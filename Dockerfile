@@ -15,7 +15,9 @@ COPY hotich/__init__.py hotich/procedures.py hotich/
 COPY hotich/text hotich/text
 COPY rasa_components rasa_components
 COPY rasa_runtime rasa_runtime
-COPY config.yml domain.yml endpoints.yml endpoints.postgres.yml credentials.yml ./
+COPY config.yml domain.yml endpoints.yml endpoints.postgres.yml endpoints.lock.yml credentials.yml ./
+# Replicas (docker-compose.yml): tracker store in PostgreSQL + the shared Redis lock store.
+RUN cat endpoints.postgres.yml endpoints.lock.yml > endpoints.replicas.yml
 COPY nlu_data nlu_data
 RUN rasa train --config config.yml --domain domain.yml --data nlu_data --out models --fixed-model-name hotich
 EXPOSE 5005
