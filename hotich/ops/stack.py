@@ -135,7 +135,8 @@ class Stack:
         shared.write_text((ROOT / endpoints).read_text() + (ROOT / "endpoints.lock.yml").read_text())
         return str(shared)
 
-    def start_rasa(self, timeout_s: float = 180) -> None:
+    def start_rasa(self, timeout_s: float = 600) -> None:
+        # ~30 s on an idle machine; minutes when the cores are shared (tests, benchmarks).
         model = self.model or ensure_model()
         endpoints = self._endpoints()
         started = []
