@@ -14,12 +14,17 @@ COPY pyproject.toml README.md ./
 COPY hotich/__init__.py hotich/procedures.py hotich/
 COPY hotich/text hotich/text
 COPY rasa_components rasa_components
-COPY config.yml domain.yml endpoints.yml endpoints.postgres.yml credentials.yml ./
+COPY rasa_runtime rasa_runtime
+COPY config.yml domain.yml endpoints.yml endpoints.postgres.yml endpoints.lock.yml credentials.yml ./
+# Replicas (docker-compose.yml): tracker store in PostgreSQL + the shared Redis lock store.
+RUN cat endpoints.postgres.yml endpoints.lock.yml > endpoints.replicas.yml
 COPY nlu_data nlu_data
 RUN rasa train --config config.yml --domain domain.yml --data nlu_data --out models --fixed-model-name hotich
 EXPOSE 5005
-ENV RASA_ENDPOINTS=endpoints.postgres.yml
-CMD ["sh", "-c", "rasa run --enable-api --model models/hotich.tar.gz --port 5005 --endpoints ${RASA_ENDPOINTS} --credentials credentials.yml"]
+# Inside its container Rasa listens on every interface of the compose network that is internal
+# (docker-compose.yml); rasa_runtime refuses to start without RASA_TOKEN and passes it to Rasa.
+ENV RASA_ENDPOINTS=endpoints.postgres.yml RASA_HOST=0.0.0.0
+CMD ["sh", "-c", "python -m rasa_runtime run --enable-api --model models/hotich.tar.gz --port 5005 --interface ${RASA_HOST} --endpoints ${RASA_ENDPOINTS} --credentials credentials.yml"]
 
 # ---------- App: gateway + actions server + hotich CLI ----------
 FROM python:3.11-slim AS app

@@ -16,11 +16,11 @@ APP_PY := $(APP_VENV)/bin/python
 .PHONY: help uv-available deps run test train validate test-stories bench-nlu bench-latency bench-booking bench-answers qr stats clean
 
 help:
-	@echo "make run            start actions server :5055, Rasa :5005 and the gateway (web chat :8080, Telegram if TELEGRAM_TOKEN)"
+	@echo "make run            start actions server :5055, Rasa :5005 (RASA_REPLICAS=N: N of them) and the gateway (web chat :8080, Telegram if TELEGRAM_TOKEN)"
 	@echo "make test           run the whole test suite (unit, SQLite + PostgreSQL, Rasa data/stories, end-to-end, browser)"
 	@echo "make train          train the Rasa model if its inputs changed (cached by hash in models/)"
 	@echo "make bench-nlu      cross-validated intent accuracy, macro-F1, entity F1 (all and short messages), held-out set"
-	@echo "make bench-latency  p50/p95 reply latency through the gateway vs bare Rasa parse; stack RSS"
+	@echo "make bench-latency  1 and 2 Rasa replicas: p50/p95 gateway vs bare parse, msg/s, memory, cold start"
 	@echo "make bench-booking  booking throughput and p95 for 200 concurrent residents (SQLite, PostgreSQL)"
 	@echo "make bench-answers  FAQ retrieval on dev and held-out questions: top-1/top-3, confident wrong, clarify, none, p95"
 	@echo "make qr             QR codes and A4 posters for every board into qr_out/"

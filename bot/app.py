@@ -42,7 +42,7 @@ def build_gateway(settings: Settings, profile: CommuneProfile | None = None, hou
     profile = profile or load_profile(settings.commune_profile)
     hours = hours or load_officer_hours(settings.commune_profile, profile=profile)
     db = settings.database_url
-    rasa = RasaClient(settings.rasa_url)
+    rasa = RasaClient(settings.rasa_urls, token=settings.rasa_token)
     events = EventDedup(db)
 
     pushers: dict[str, Pusher] = {}

@@ -56,6 +56,19 @@ class Settings:
     zalo_oauth_url: str = "https://oauth.zaloapp.com"
     zalo_app_secret: str = ""
     zalo_oa_refresh_token: str = ""
+    # Internal services: listen addresses of Rasa and the actions server, and the shared secrets
+    # without which they refuse every call (`make run` generates them into var/ when unset).
+    rasa_host: str = "127.0.0.1"
+    actions_host: str = "127.0.0.1"
+    rasa_token: str = ""
+    actions_token: str = ""
+    # Further Rasa replicas (RASA_URL comma-separated: rasa_url is the first).
+    rasa_more_urls: tuple[str, ...] = ()
+
+    @property
+    def rasa_urls(self) -> tuple[str, ...]:
+        """Every Rasa replica; the gateway spreads conversations over them."""
+        return (self.rasa_url, *self.rasa_more_urls)
 
 
 def load_settings(env_file: str | os.PathLike | None = None) -> Settings:
@@ -64,11 +77,12 @@ def load_settings(env_file: str | os.PathLike | None = None) -> Settings:
     e = os.environ.get
     staff = e("STAFF_CHAT_ID", "").strip()
     web_port = int(e("WEB_PORT", "8080"))
+    rasa_urls = tuple(u.strip().rstrip("/") for u in e("RASA_URL", "http://127.0.0.1:5005").split(",") if u.strip())
     return Settings(
         database_url=e("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'hotich.db'}"),
         commune_profile=Path(e("COMMUNE_PROFILE", str(ROOT / "data" / "commune" / "song_phuong.yml"))),
         kb_dir=Path(e("KB_DIR", str(ROOT / "data" / "kb"))),
-        rasa_url=e("RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
+        rasa_url=rasa_urls[0],
         web_host=e("WEB_HOST", "0.0.0.0"),
         web_port=web_port,
         public_web_url=e("PUBLIC_WEB_URL", f"http://localhost:{web_port}").rstrip("/"),
@@ -102,4 +116,9 @@ def load_settings(env_file: str | os.PathLike | None = None) -> Settings:
         zalo_oauth_url=e("ZALO_OAUTH_URL", "https://oauth.zaloapp.com").strip().rstrip("/"),
         zalo_app_secret=e("ZALO_APP_SECRET", "").strip(),
         zalo_oa_refresh_token=e("ZALO_OA_REFRESH_TOKEN", "").strip(),
+        rasa_host=e("RASA_HOST", "127.0.0.1").strip(),
+        actions_host=e("ACTIONS_HOST", "127.0.0.1").strip(),
+        rasa_token=e("RASA_TOKEN", "").strip(),
+        actions_token=e("ACTIONS_TOKEN", "").strip(),
+        rasa_more_urls=rasa_urls[1:],
     )

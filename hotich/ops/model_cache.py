@@ -25,6 +25,10 @@ def rasa_bin() -> Path:
     return RASA_VENV / "bin" / "rasa"
 
 
+def rasa_python() -> Path:
+    return RASA_VENV / "bin" / "python"
+
+
 def _files(root: Path) -> list[Path]:
     out: list[Path] = []
     for name in MODEL_INPUTS:

@@ -8,6 +8,7 @@ Run only these with `pytest -m e2e`; they are skipped until the stack is trainab
 from __future__ import annotations
 
 import json
+import secrets
 import signal
 import threading
 import urllib.error
@@ -61,7 +62,9 @@ def stack(tmp_path_factory):
     log_dir = tmp / "logs"
     db_url = f"sqlite:///{tmp / 'hotich.db'}"
     upgrade(db_url)
+    # Rasa and the actions server refuse calls without their tokens, as in production.
     st = Stack(rasa_port=free_port(), actions_port=free_port(), web_port=free_port(), log_dir=log_dir,
+               rasa_token=secrets.token_urlsafe(32), actions_token=secrets.token_urlsafe(32),
                env={"DATABASE_URL": db_url, "RASA_TRACKER_DB": str(tmp / "rasa_tracker.db"),
                     "WEB_HOST": "127.0.0.1", "TELEGRAM_TOKEN": "", "LOG_LEVEL": "INFO",
                     # papers sent ahead are encrypted with a per-run key

@@ -68,7 +68,8 @@ def wait_topic(tg, thread: int, needle: str, timeout: float = 30) -> None:
 
 
 def tracker(stack, sender: str) -> dict:
-    with urllib.request.urlopen(f"{stack.rasa_url}/conversations/{sender}/tracker?include_events=NONE",
+    with urllib.request.urlopen(f"{stack.rasa_url}/conversations/{sender}/tracker?include_events=NONE"
+                                f"&token={stack.rasa_token}",
                                 timeout=30) as resp:
         return json.loads(resp.read())
 
