@@ -93,9 +93,13 @@ def details_message(entry: FaqEntry) -> ReplyMessage:
     return ReplyMessage("\n".join(lines), buttons)
 
 
-def clarify_message(candidates: Sequence[FaqEntry], procedure: str | None) -> ReplyMessage:
+def clarify_message(kb: KnowledgeBase, candidates: Sequence[FaqEntry], procedure: str | None) -> ReplyMessage:
     buttons = [ReplyButton(e.title, situation_payload(e.id)) for e in candidates[:3]]
-    return ReplyMessage(CLARIFY_TEXT, buttons + [ReplyButton("Trường hợp khác — 🙋 Hỏi cán bộ",
+    about = {e.procedure for e in candidates} - {GENERAL}
+    text = CLARIFY_TEXT
+    if len(about) == 1:           # the resident sees we understood the procedure, only not the situation
+        text = f"Dạ, về {kb.get(about.pop()).name.lower()}, em muốn hỏi lại cho đúng. Ý anh/chị là…"
+    return ReplyMessage(text, buttons + [ReplyButton("Trường hợp khác — 🙋 Hỏi cán bộ",
                                                              intent_payload("talk_to_officer", procedure=procedure))])
 
 
@@ -169,23 +173,49 @@ def find(kb: KnowledgeBase, retriever: Retrieval, profile: CommuneProfile, text:
         entry = _safe_entry(kb, decision, text, named)
         rivals = _rival_situations(decision, entry) if entry is not None else []
         if len(rivals) >= 2:
-            return QAResult([clarify_message(rivals, procedure)], state, answered=False, topic=topic,
+            return QAResult([clarify_message(kb, rivals, procedure)], state, answered=False, topic=topic,
                             outcome="clarify", route=ROUTE_RETRIEVAL, score=_score(decision, entry))
         if entry is not None:
             return _answered(kb, entry, state, ROUTE_RETRIEVAL, _score(decision, entry))
     if decision.kind == "clarify":
         candidates = [e for e in decision.candidates
                       if (not named or e.procedure in (named, GENERAL)) and _shares_content(text, e)]
-        if confident and procedure and not any(e.special for e in candidates):
+        if confident and procedure and (not any(e.special for e in candidates)
+                                        or _plain_question(kb, text, procedure)):
             return _topic(kb, text, state, procedure, named, topic)   # a textbook question, asked plainly
+        named_case = _named_case(kb, candidates, text, topic)
+        if named_case is not None:
+            return _answered(kb, named_case, state, ROUTE_RETRIEVAL, _score(decision, named_case))
         if len(candidates) >= 2:
-            return QAResult([clarify_message(candidates, procedure)], state, answered=False, topic=topic,
+            return QAResult([clarify_message(kb, candidates, procedure)], state, answered=False, topic=topic,
                             outcome="clarify", route=ROUTE_RETRIEVAL,
                             score=decision.hits[0].score if decision.hits else None)
     if confident and procedure:
         return _topic(kb, text, state, procedure, named, topic)
     return QAResult([no_answer_message(profile, procedure)], state, answered=False, topic=topic, outcome="none",
                     route=ROUTE_RETRIEVAL, score=decision.hits[0].score if decision.hits else None)
+
+
+def _plain_question(kb: KnowledgeBase, text: str, procedure: str) -> bool:
+    """Only the procedure's name and topic words ("lệ phí đăng ký khai tử bao nhiêu"): the
+    ordinary case's answer, not a choice among special situations nobody mentioned."""
+    entry = kb.get(procedure)
+    names = _words(" ".join((entry.name, *entry.keywords)))
+    return kb.detect_case(procedure, text) == DEFAULT_CASE and _words(text) <= names | GENERIC_WORDS
+
+
+def _named_case(kb: KnowledgeBase, candidates: Sequence[FaqEntry], text: str, topic: str | None) -> FaqEntry | None:
+    """The one candidate of the sub-case the text names by its keywords ("quá hạn") and, when the
+    NLU knows it, of the topic asked: no need to ask back."""
+    procs = {e.procedure for e in candidates} - {GENERAL}
+    if len(procs) != 1:
+        return None
+    procedure = procs.pop()
+    case = kb.detect_case(procedure, text)
+    if case == DEFAULT_CASE:
+        return None
+    fits = [e for e in candidates if e.procedure == procedure and e.case == case and (topic is None or e.topic == topic)]
+    return fits[0] if len(fits) == 1 else None
 
 
 def _rival_situations(decision, entry: FaqEntry) -> list[FaqEntry]:
