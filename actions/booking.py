@@ -74,7 +74,8 @@ class ValidateBookingForm(FormValidationAction):
         return form.required_slots(rescheduling=bool(tracker.get_slot(form.REF)))
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list:
-        starting = (tracker.active_loop or {}).get("name") != FORM
+        # requested_slot is None only when the form starts (Rasa has already made it the active loop).
+        starting = tracker.get_slot("requested_slot") is None
         if starting and not tracker.get_slot(form.REF):
             # The booking cap is told before the resident types anything (still enforced at submit).
             full = form.cap_reached(service(), tracker.sender_id)

@@ -48,6 +48,7 @@ def test_hand_back_ends_the_form_resets_slots_and_offers_topics():
 
 
 def test_hand_back_without_a_procedure_keeps_the_one_talked_about():
-    messages, events = run(ActionHandoffReturned(), tracker(BOOKING_HALF_DONE, '/handoff_returned{"procedure":""}'))
+    messages, events = run(ActionHandoffReturned(), tracker(BOOKING_HALF_DONE, '/handoff_returned{"procedure":""}',
+                                                            [{"entity": "procedure", "value": ""}]))
     assert slot_events(events) == {"procedure": "khai_sinh"}
     assert '"khai_sinh"' in messages[0]["buttons"][0]["payload"]

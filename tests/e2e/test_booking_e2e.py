@@ -137,3 +137,31 @@ def test_question_in_the_middle_then_no(stack, chat):
     body = say(chat, stack, sid, payload="/deny")
     assert "dừng việc đặt lịch" in texts(body)
     assert bookings(stack, sid) == []
+
+
+def test_a_resident_at_the_cap_is_told_when_booking_starts(stack, chat):
+    sid = f"e2e-cap-{uuid.uuid4().hex[:8]}"
+    profile = load_profile(load_settings().commune_profile)
+    svc = BookingService(stack.db_url, profile, system_clock)
+    held = []
+    for slot in svc.next_free("khai_sinh", limit=profile.booking.max_future_bookings_per_resident):
+        held.append(svc.book(f"web:{sid}", "khai_sinh", slot.day, slot.start, "Nguyễn Văn An", "0912345678"))
+    body = say(chat, stack, sid, "tôi muốn đặt lịch khai sinh")
+    out = texts(body)
+    assert "tối đa" in out and all(b.code in out for b in held)          # told at once, nothing asked
+    assert "ngày nào" not in out and "thủ tục nào" not in out
+    assert any(b["payload"].startswith("/reschedule_appointment") for b in buttons(body))
+    body = say(chat, stack, sid, "mai")                                  # the form is not waiting
+    assert "chọn giờ" not in texts(body)
+    assert len(bookings(stack, sid)) == len(held)
+
+
+def test_an_officer_hand_back_ends_the_form(stack, chat):
+    sid = f"e2e-back-{uuid.uuid4().hex[:8]}"
+    body = say(chat, stack, sid, payload='/book_appointment{"procedure":"ket_hon"}')
+    assert "ngày nào" in texts(body)
+    body = say(chat, stack, sid, payload='/handoff_returned{"procedure":"ket_hon"}')
+    assert "Anh/chị cần hỏi thêm gì không ạ?" in texts(body)
+    assert '"ket_hon"' in buttons(body)[0]["payload"]
+    body = say(chat, stack, sid, "mai")                                  # no form left waiting for a day
+    assert "chọn giờ" not in texts(body)

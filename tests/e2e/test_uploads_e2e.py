@@ -101,6 +101,17 @@ def test_web_upload_happy_path_and_erasure(stack, chat):
     assert not any(upload_dir.iterdir())
 
 
+def test_typed_consent_after_a_question_in_between(stack, chat):
+    sid = "upl-" + uuid.uuid4().hex[:20]
+    status, body = chat(stack, sid, payload='/upload_documents{"procedure":"khai_tu"}')
+    assert status == 200 and "Nghị định 13/2023/NĐ-CP" in text(body)
+    status, body = chat(stack, sid, "lệ phí đăng ký khai tử bao nhiêu")
+    assert "Nghị định 13/2023/NĐ-CP" in text(body) and len(body["messages"]) >= 2   # answered, then asked again
+    status, body = chat(stack, sid, "đồng ý")
+    assert "Giấy tờ cho thủ tục" in text(body) and "khai tử" in text(body)
+    assert counts(stack.db_url)[2] >= 1
+
+
 def test_web_upload_rejects_bad_requests(stack):
     status, body = upload(stack, "bad session!", tiny_pdf(), "a.pdf")
     assert status == 400 and "Phiên trò chuyện không hợp lệ" in body["error"]
