@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import create_engine, select, text
 
 from bot.delivery import Delivery, DeliveryError
-from hotich.identity import Address
 from bot.messages import OutgoingMessage
 from hotich.db.models import OutboundMessage
 from hotich.db.session import session_scope
+from hotich.identity import Address
 
 ZALO = Address("zalo_oa", "8001")
 WEB = Address("web", "session-0001")

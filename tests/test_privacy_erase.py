@@ -93,10 +93,10 @@ def test_officer_chat_messages_expire_after_the_retention_period(db_url):
 
 def test_erasure_covers_what_waits_for_a_zalo_resident_and_their_choices(db_url):
     from bot.delivery import queue_in
-    from hotich.identity import Address
     from bot.messages import OutgoingMessage
     from bot.zalo.common import ChoiceMemory
     from hotich.db.models import OutboundMessage, ZaloChoice
+    from hotich.identity import Address
 
     for who in ("zalo_oa:anna", "zalo_oa:binh"):
         with session_scope(db_url) as s:

@@ -20,13 +20,13 @@ from aiohttp import web
 from sqlalchemy import select
 
 from bot.delivery import GIVEN_UP_TEXT
-from hotich.identity import Address
 from bot.messages import OutgoingMessage
 from bot.web.app import DELIVERY_KEY
 from bot.web.uploads import UPLOADS_KEY
 from bot.zalo.common import CHOOSE_HINT, STICKER_TEXT, UNSUPPORTED_TEXT, Part, split_text
 from bot.zalo.oa import HttpSession, OATokens, ZaloOAApi
 from hotich.db.models import Resident, ZaloToken
+from hotich.identity import Address
 from hotich.db.session import session_scope
 from hotich.uploads.storage import new_key
 from tests.fake_rasa import RasaServer
@@ -45,8 +45,7 @@ OVERVIEW = [("Giấy tờ", "/ask_documents"), ("Lệ phí", "/ask_fee"), ("Th�
 
 
 class Rasa(RasaServer):
-    def __init__(self) -> None:
-        super().__init__()
+    """Rasa's REST channel from a fixed script: a greeting with two choices, an overview with six."""
 
     def messages(self) -> list[str]:
         return [m for _, m in self.received]
