@@ -16,6 +16,7 @@ from actions.common import kb, profile, send, settings
 from hotich.booking import dialogue
 from hotich.booking.clock import clock_from_env
 from hotich.booking.reminders import checklist_from_kb
+from hotich.privacy.logid import log_id
 from hotich.booking.service import BookingService
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ class ValidateBookingForm(FormValidationAction):
         # Only SlotSets when the message was for the form; nothing → Rasa lets the rules take the turn.
         events: list = [SlotSet(k, v) for k, v in result.slots.items()]
         events.append(SlotSet("requested_slot", result.requested))
-        log.info("booking form: sender=%s requested=%s filled=%s next=%s", tracker.sender_id, turn.requested,
+        log.info("booking form: sender=%s requested=%s filled=%s next=%s", log_id(tracker.sender_id), turn.requested,
                  sorted(result.slots), result.requested)
         return events
 

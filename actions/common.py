@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from hotich.assistant.replies import ReplyMessage
 from hotich.commune import CommuneProfile, load_profile
 from hotich.config import Settings, load_settings
+from hotich.privacy.logid import log_id
 from hotich.kb import KnowledgeBase
 from hotich.questions import log_question
 
@@ -53,4 +54,4 @@ def record(tracker: Tracker, outcome: str, procedure: str | None = None) -> None
     try:
         log_question(settings().database_url, tracker.sender_id, text, intent, procedure, confidence, outcome)
     except Exception:  # analytics must not cost the resident an answer
-        log.exception("question log failed for sender %s", tracker.sender_id)
+        log.exception("question log failed for sender %s", log_id(tracker.sender_id))

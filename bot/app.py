@@ -12,27 +12,31 @@ from typing import Awaitable, Callable
 from aiohttp import web
 
 from bot.core import GatewayCore
-from bot.handoff import install_handoff   # handoff hook (issue #6)
+from bot.handoff import install_handoff
 from bot.outbox import Outbox
 from bot.rasa_client import RasaClient
-from bot.uploads import install_uploads   # uploads hook (issue #5)
+from bot.uploads import install_uploads
 from bot.web.app import create_web_app
+from bot.web.limits import WebLimits
 from hotich.commune import load_profile
 from hotich.config import Settings
+from hotich.privacy.logid import set_log_key
 
 log = logging.getLogger("bot")
 
 
 async def run(settings: Settings, stop_event: asyncio.Event | None = None) -> None:
     """Serve until SIGTERM/SIGINT (or until stop_event is set)."""
+    set_log_key(settings.log_id_key)
     profile = load_profile(settings.commune_profile)
     rasa = RasaClient(settings.rasa_url)
     core = GatewayCore(rasa, settings.database_url)
-    handoff = install_handoff(core, settings, profile)   # handoff hook (issue #6): router + reply hook
+    limits = WebLimits.from_settings(settings)
+    handoff = install_handoff(core, settings, profile, gate=limits.allow_escalation)   # router + reply hook
     outbox = Outbox(core, settings.database_url)
-    uploads = install_uploads(settings)   # uploads hook (issue #5): shared UploadGateway + background tasks
+    uploads = install_uploads(settings)   # shared UploadGateway + background tasks
 
-    runner = web.AppRunner(create_web_app(outbox, profile.name), access_log=None)  # URLs may carry session ids
+    runner = web.AppRunner(create_web_app(outbox, profile.name, limits), access_log=None)  # URLs may carry session ids
     await runner.setup()
     site = web.TCPSite(runner, settings.web_host, settings.web_port)
     await site.start()
@@ -56,9 +60,9 @@ async def run(settings: Settings, stop_event: asyncio.Event | None = None) -> No
         log.info("telegram off (TELEGRAM_TOKEN not set)")
 
     outbox.start()
-    from bot.reminders import start_notice_sender   # issue #4: appointment reminders, closure notices
+    from bot.reminders import start_notice_sender   # appointment reminders, closure notices
     notices = start_notice_sender(settings, profile)
-    uploads.start()   # uploads hook (issue #5): officer notifications, retention purge
+    uploads.start()   # officer notifications, retention purge
 
     stop = stop_event or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -81,10 +85,10 @@ async def run(settings: Settings, stop_event: asyncio.Event | None = None) -> No
                 await stop_telegram()
             except Exception:
                 log.exception("telegram adapter did not stop cleanly")
-        await uploads.stop()   # uploads hook (issue #5)
+        await uploads.stop()
         await notices.stop()
         await outbox.stop()
         await runner.cleanup()   # finishes in-flight requests (graceful), then closes
         await rasa.close()
-        await handoff.close()   # handoff hook (issue #6)
+        await handoff.close()
         log.info("stopped")

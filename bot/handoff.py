@@ -53,6 +53,11 @@ TAKEN_TEXT = "👩‍💼 {title} đã nhận cuộc trò chuyện và sẽ tr�
 CANCELLED_TEXT = "Bạn đã quay lại trò chuyện với trợ lý tự động. Bạn cần hỏi gì cứ nhắn nhé."
 NOT_WAITING_TEXT = "Bạn đang trò chuyện với trợ lý tự động. Bạn cần hỏi gì cứ nhắn nhé."
 HAND_BACK_TEXT = "Bạn cần hỏi thêm gì không?"
+LIMITED_TEXT = ("Dạ, em chưa chuyển thêm được cho cán bộ lúc này (nhiều yêu cầu đang chờ, hoặc anh/chị "
+                "vừa đề nghị nhiều lần). Anh/chị có thể liên hệ trực tiếp:")
+
+# May this conversation call an officer once more? (the web chat's per-session/per-address limit)
+EscalationGate = Callable[[str], bool]
 CANCEL_BUTTON = Button("↩️ Quay lại trợ lý tự động", CANCEL_PAYLOAD)
 
 TOPIC_RESIDENT_CANCELLED = "↩️ Người dân đã huỷ yêu cầu và quay lại trợ lý tự động."
@@ -105,8 +110,11 @@ def _payload_label(payload: str) -> str:
 # ---------------------------------------------------------------------------- the service
 
 class HandoffService:
-    def __init__(self, db_url: str, rasa_url: str, profile: CommuneProfile, hours: OfficerHours) -> None:
+    def __init__(self, db_url: str, rasa_url: str, profile: CommuneProfile, hours: OfficerHours,
+                 gate: EscalationGate | None = None, max_open: int = 50) -> None:
         self.db_url = db_url
+        self.gate = gate
+        self.max_open = max_open
         self.rasa_url = rasa_url.rstrip("/")
         self.profile = profile
         self.hours = hours
@@ -189,8 +197,22 @@ class HandoffService:
             # No staff group configured: the officer's contact, as before live hand-off.
             contact = officer_contact(self.profile)
             return kept + [OutgoingMessage(contact.text, [Button(b.title, b.payload) for b in contact.buttons])]
+        if await self._limited(msg.sender_id):
+            contact = officer_contact(self.profile)
+            return kept + [OutgoingMessage(LIMITED_TEXT + "\n" + contact.text,
+                                           [Button(b.title, b.payload) for b in contact.buttons])]
         esc = await self.escalate(msg.sender_id, procedure, reason)
         return kept + esc.replies
+
+    async def _limited(self, sender_id: str) -> bool:
+        """Over the cap of open escalations, or over this sender's escalation rate. Asking again
+        while already waiting is not a new escalation and always gets the queue position."""
+        if await asyncio.to_thread(ownership.owner_of, self.db_url, sender_id) in ownership.HUMAN:
+            return False
+        if await asyncio.to_thread(queue.waiting_count, self.db_url) >= self.max_open:
+            log.warning("handoff: open escalations at the cap (%d), new request refused", self.max_open)
+            return True
+        return self.gate is not None and not self.gate(sender_id)
 
     async def escalate(self, sender_id: str, procedure: str | None, reason: str) -> Escalation:
         t = await asyncio.to_thread(ownership.request, self.db_url, sender_id, procedure, reason)
@@ -344,11 +366,13 @@ def procedure_buttons_out(procedure: str | None = None) -> list[Button]:
     return buttons
 
 
-def install_handoff(core, settings, profile: CommuneProfile, hours: OfficerHours | None = None) -> HandoffService:
+def install_handoff(core, settings, profile: CommuneProfile, hours: OfficerHours | None = None,
+                    gate: EscalationGate | None = None) -> HandoffService:
     """bot/app.py hook: register the router and the reply hook on the core."""
     from hotich.handoff.hours import load_officer_hours
 
     hours = hours or load_officer_hours(settings.commune_profile, profile=profile)
-    service = HandoffService(settings.database_url, settings.rasa_url, profile, hours).install(core)
+    service = HandoffService(settings.database_url, settings.rasa_url, profile, hours, gate=gate,
+                             max_open=settings.handoff_max_open).install(core)
     core.handoff = service    # the Telegram staff desk finds it here
     return service

@@ -17,6 +17,12 @@ def _int_list(value: str) -> frozenset[int]:
     return frozenset(int(v) for v in value.replace(" ", "").split(",") if v)
 
 
+def _rate(value: str) -> tuple[int, int]:
+    """'COUNT/SECONDS' (e.g. '20/60': 20 per minute, bursts up to 20)."""
+    count, _, seconds = value.replace(" ", "").partition("/")
+    return int(count), int(seconds or "60")
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -42,6 +48,19 @@ class Settings:
     upload_max_files: int = 20
     retention_days: int = 30
     log_level: str = "INFO"
+    # Abuse limits of the web chat (bot/web/limits.py): (count, seconds) token buckets.
+    web_limit_chat_session: tuple[int, int] = (20, 60)
+    web_limit_chat_ip: tuple[int, int] = (600, 60)
+    web_limit_upload_session: tuple[int, int] = (20, 600)
+    web_limit_upload_ip: tuple[int, int] = (200, 600)
+    web_limit_escalation_session: tuple[int, int] = (3, 3600)
+    web_limit_escalation_ip: tuple[int, int] = (30, 3600)
+    web_limit_new_sessions_ip: tuple[int, int] = (120, 600)
+    web_trust_proxy: bool = False
+    handoff_max_open: int = 50
+    upload_max_submissions_day: int = 5
+    upload_max_files_day: int = 60
+    log_id_key: str = ""
 
 
 def load_settings(env_file: str | os.PathLike | None = None) -> Settings:
@@ -74,4 +93,16 @@ def load_settings(env_file: str | os.PathLike | None = None) -> Settings:
         upload_max_files=int(e("UPLOAD_MAX_FILES", "20")),
         retention_days=int(e("RETENTION_DAYS", "30")),
         log_level=e("LOG_LEVEL", "INFO").upper(),
+        web_limit_chat_session=_rate(e("WEB_LIMIT_CHAT_SESSION", "20/60")),
+        web_limit_chat_ip=_rate(e("WEB_LIMIT_CHAT_IP", "600/60")),
+        web_limit_upload_session=_rate(e("WEB_LIMIT_UPLOAD_SESSION", "20/600")),
+        web_limit_upload_ip=_rate(e("WEB_LIMIT_UPLOAD_IP", "200/600")),
+        web_limit_escalation_session=_rate(e("WEB_LIMIT_ESCALATION_SESSION", "3/3600")),
+        web_limit_escalation_ip=_rate(e("WEB_LIMIT_ESCALATION_IP", "30/3600")),
+        web_limit_new_sessions_ip=_rate(e("WEB_LIMIT_NEW_SESSIONS_IP", "120/600")),
+        web_trust_proxy=e("WEB_TRUST_PROXY", "").strip().lower() in ("1", "true", "yes"),
+        handoff_max_open=int(e("HANDOFF_MAX_OPEN", "50")),
+        upload_max_submissions_day=int(e("UPLOAD_MAX_SUBMISSIONS_DAY", "5")),
+        upload_max_files_day=int(e("UPLOAD_MAX_FILES_DAY", "60")),
+        log_id_key=e("LOG_ID_KEY", "").strip(),
     )

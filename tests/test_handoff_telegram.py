@@ -304,7 +304,7 @@ async def test_web_resident_is_escalated_to_a_topic_too(sqlite_url):
         return (await resp.json())["messages"]
 
     async def pending():
-        resp = await h.web.get("/api/pending", params={"session_id": WEB_SESSION})
+        resp = await h.web.post("/api/pending", json={"session_id": WEB_SESSION})
         return await resp.json()
 
     async with harness(sqlite_url) as h:

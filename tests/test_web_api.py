@@ -86,7 +86,7 @@ async def post_chat(client: TestClient, **body) -> tuple[int, dict]:
 async def wait_pending(client: TestClient, timeout_s: float = 10) -> list[dict]:
     deadline = asyncio.get_running_loop().time() + timeout_s
     while asyncio.get_running_loop().time() < deadline:
-        resp = await client.get("/api/pending", params={"session_id": SESSION})
+        resp = await client.post("/api/pending", json={"session_id": SESSION})
         assert resp.status == 200
         data = await resp.json()
         if data["replies"]:
@@ -133,7 +133,7 @@ async def test_rasa_down_message_is_kept_and_answered_exactly_once(db_url):
         assert status == 503
         assert data == {"error": SERVICE_DOWN_TEXT, "queued": True}
 
-        resp = await client.get("/api/pending", params={"session_id": SESSION})
+        resp = await client.post("/api/pending", json={"session_id": SESSION})
         assert await resp.json() == {"replies": [], "waiting": 1}
 
         await fake.start()
@@ -142,7 +142,7 @@ async def test_rasa_down_message_is_kept_and_answered_exactly_once(db_url):
 
         # Later polls (or a second tab) never get it again; nothing is waiting any more.
         await asyncio.sleep(0.5)
-        resp = await client.get("/api/pending", params={"session_id": SESSION})
+        resp = await client.post("/api/pending", json={"session_id": SESSION})
         assert await resp.json() == {"replies": [], "waiting": 0}
 
     assert fake.received == [(f"web:{SESSION}", "lệ phí kết hôn bao nhiêu")]
@@ -226,7 +226,7 @@ async def test_bad_requests_get_a_vietnamese_error(db_url):
         assert resp.status == 400
         assert (await resp.json())["error"] == "Tin nhắn quá dài. Bạn vui lòng rút gọn rồi gửi lại."
 
-        resp = await client.get("/api/pending", params={"session_id": "../etc"})
+        resp = await client.post("/api/pending", json={"session_id": "../etc"})
         assert resp.status == 400 and "Phiên" in (await resp.json())["error"]
     assert fake.received == []   # nothing invalid reached Rasa
 
