@@ -245,3 +245,17 @@ async def test_page_and_health(db_url):
         assert ".innerHTML" not in await (await client.get("/static/chat.js")).text()
         resp = await client.get("/healthz")
         assert resp.status == 200 and (await resp.json())["status"] == "ok"
+
+
+async def test_a_replayed_start_counts_the_scan_once(db_url):
+    async with fake_rasa() as fake, gateway(db_url, fake.url) as client:
+        for _ in range(5):                                   # reloads, or a script replaying the link
+            status, _ = await post_chat(client, start="kh_TT01")
+            assert status == 200
+        status, _ = await post_chat(client, start="ks_TT01")  # another code is another arrival
+        assert status == 200
+        resp = await client.post("/api/chat", json={"session_id": "second-visitor-1", "start": "kh_TT01"})
+        assert resp.status == 200
+    with session_scope(db_url) as s:
+        scans = sorted(s.execute(select(QrScan.board_code, QrScan.procedure)).all())
+    assert scans == [("TT01", "ket_hon"), ("TT01", "ket_hon"), ("TT01", "khai_sinh")]
