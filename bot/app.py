@@ -12,6 +12,7 @@ from typing import Awaitable, Callable
 from aiohttp import web
 
 from bot.core import GatewayCore
+from bot.erasure import install_erasure
 from bot.handoff import install_handoff
 from bot.outbox import Outbox
 from bot.rasa_client import RasaClient
@@ -33,6 +34,7 @@ async def run(settings: Settings, stop_event: asyncio.Event | None = None) -> No
     core = GatewayCore(rasa, settings.database_url)
     limits = WebLimits.from_settings(settings)
     handoff = install_handoff(core, settings, profile, gate=limits.allow_escalation)   # router + reply hook
+    erasure = install_erasure(core, settings)   # Rasa's copy of erased conversations, after the turn
     outbox = Outbox(core, settings.database_url)
     uploads = install_uploads(settings)   # shared UploadGateway + background tasks
 
@@ -63,6 +65,7 @@ async def run(settings: Settings, stop_event: asyncio.Event | None = None) -> No
     from bot.reminders import start_notice_sender   # appointment reminders, closure notices
     notices = start_notice_sender(settings, profile)
     uploads.start()   # officer notifications, retention purge
+    erasure.start()
 
     stop = stop_event or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -86,6 +89,7 @@ async def run(settings: Settings, stop_event: asyncio.Event | None = None) -> No
             except Exception:
                 log.exception("telegram adapter did not stop cleanly")
         await uploads.stop()
+        await erasure.stop()
         await notices.stop()
         await outbox.stop()
         await runner.cleanup()   # finishes in-flight requests (graceful), then closes

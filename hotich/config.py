@@ -17,6 +17,20 @@ def _int_list(value: str) -> frozenset[int]:
     return frozenset(int(v) for v in value.replace(" ", "").split(",") if v)
 
 
+def _tracker_url(e) -> str:
+    """Where Rasa keeps conversations (the same variables its endpoints file reads), for erasure
+    and retention: PostgreSQL when RASA_ENDPOINTS is the PostgreSQL one, else the SQLite file."""
+    if "postgres" in e("RASA_ENDPOINTS", "endpoints.yml"):
+        from urllib.parse import quote
+
+        user = quote(e("TRACKER_PG_USER", "postgres"), safe="")
+        password = e("TRACKER_PG_PASSWORD", "")
+        auth = f"{user}:{quote(password, safe='')}" if password else user
+        return (f"postgresql+psycopg://{auth}@{e('TRACKER_PG_HOST', '127.0.0.1')}:"
+                f"{e('TRACKER_PG_PORT', '5432')}/{e('TRACKER_PG_DB', 'rasa')}")
+    return f"sqlite:///{e('RASA_TRACKER_DB', str(ROOT / 'var' / 'rasa_tracker.db'))}"
+
+
 def _rate(value: str) -> tuple[int, int]:
     """'COUNT/SECONDS' (e.g. '20/60': 20 per minute, bursts up to 20)."""
     count, _, seconds = value.replace(" ", "").partition("/")
@@ -61,6 +75,7 @@ class Settings:
     upload_max_submissions_day: int = 5
     upload_max_files_day: int = 60
     log_id_key: str = ""
+    rasa_tracker_url: str = ""       # SQLAlchemy URL of Rasa's SQL tracker store ("" = none to clean)
 
 
 def load_settings(env_file: str | os.PathLike | None = None) -> Settings:
@@ -105,4 +120,5 @@ def load_settings(env_file: str | os.PathLike | None = None) -> Settings:
         upload_max_submissions_day=int(e("UPLOAD_MAX_SUBMISSIONS_DAY", "5")),
         upload_max_files_day=int(e("UPLOAD_MAX_FILES_DAY", "60")),
         log_id_key=e("LOG_ID_KEY", "").strip(),
+        rasa_tracker_url=_tracker_url(e),
     )

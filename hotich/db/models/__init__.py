@@ -8,6 +8,7 @@ from hotich.db.models.booking import Booking, BookingClosure, BookingNotice, Boo
 from hotich.db.models.gateway import PendingMessage
 from hotich.db.models.handoff import HandoffAudit, HandoffConversation, HandoffMessage
 from hotich.db.models.residents import QrScan, QuestionLog, Resident
+from hotich.db.models.security import TrackerErasure
 from hotich.db.models.telegram import TelegramCallback, TelegramPress, TelegramUpdate
 from hotich.db.models.uploads import UploadConsent, UploadFile, UploadReview, UploadSubmission  # issue #5
 
@@ -15,3 +16,4 @@ __all__ = ["Base", "Resident", "QuestionLog", "QrScan", "TelegramUpdate", "Teleg
            "HandoffConversation", "HandoffAudit", "HandoffMessage"]
 __all__ += ["UploadConsent", "UploadSubmission", "UploadFile", "UploadReview"]  # issue #5
 __all__ += ["BookingSlot", "Booking", "BookingNotice", "BookingClosure"]  # issue #4
+__all__ += ["TrackerErasure"]
