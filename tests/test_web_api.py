@@ -259,3 +259,12 @@ async def test_a_replayed_start_counts_the_scan_once(db_url):
     with session_scope(db_url) as s:
         scans = sorted(s.execute(select(QrScan.board_code, QrScan.procedure)).all())
     assert scans == [("TT01", "ket_hon"), ("TT01", "ket_hon"), ("TT01", "khai_sinh")]
+
+
+async def test_residents_cannot_send_internal_intents(db_url):
+    async with fake_rasa() as fake, gateway(db_url, fake.url) as client:
+        status, data = await post_chat(client, payload='/handoff_returned{"procedure":""}')
+        assert status == 400 and data["error"].startswith("Yêu cầu không hợp lệ")
+        status, data = await post_chat(client, text='/handoff_returned{"procedure":""}')   # typed: plain text
+        assert status == 200
+    assert fake.received == [(f"web:{SESSION}", 'handoff_returned{"procedure":""}')]

@@ -27,6 +27,7 @@ from bot.core import SERVICE_DOWN_TEXT
 from bot.messages import IncomingMessage
 from bot.outbox import Outbox
 from bot.rasa_client import RasaUnavailable
+from bot.reserved import is_reserved
 from hotich.config import load_settings
 from bot.web.limits import CHAT, LIMITS_KEY, WebLimits, check_session, db_known_session, limit_addresses
 from bot.web.uploads import setup_web_uploads
@@ -140,11 +141,13 @@ async def chat(request: web.Request) -> web.Response:
     kind, value = given[0], data[given[0]]
     msg = IncomingMessage(channel=CHANNEL, user_id=session_id)
     if kind == "text":
-        if not value.strip():
+        # Typed text is never a Rasa intent ("/intent{...}"): only buttons send payloads.
+        value = value.strip().lstrip("/").strip()
+        if not value:
             return _error(400, ERR_EMPTY)
         msg.text = value
     elif kind == "payload":
-        if not value.strip() or len(value) > MAX_PAYLOAD:
+        if not value.strip() or len(value) > MAX_PAYLOAD or is_reserved(value):
             return _error(400, ERR_FIELDS)
         msg.payload = value
     else:
