@@ -105,11 +105,22 @@ async def _read_json(request: web.Request) -> dict | web.Response:
         return _error(400, ERR_TOO_BIG)
     try:
         data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):   # RecursionError: "[[[[…" thousands deep
         return _error(400, ERR_BAD_JSON)
-    if not isinstance(data, dict):
+    if not isinstance(data, dict) or not all(_valid_unicode(v) for v in data.values()):
         return _error(400, ERR_BAD_JSON)
     return data
+
+
+def _valid_unicode(value: Any) -> bool:
+    """False for a string with lone surrogates ("\ud800" is valid JSON, not valid text)."""
+    if not isinstance(value, str):
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _session(value: Any) -> str | None:
