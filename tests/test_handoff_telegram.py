@@ -140,7 +140,7 @@ class H:
 
 
 @asynccontextmanager
-async def harness(db_url: str, now: datetime = OPEN):
+async def harness(db_url: str, now: datetime = OPEN, limits=None, **settings_extra):
     tg = await FakeTelegram().start()
     tg.add_forum(STAFF, members={OFFICER_A: {"first_name": "Chị Lan", "username": "lan_tuphap"},
                                  OFFICER_B: {"first_name": "Anh Minh", "username": "minh_hotich"},
@@ -150,15 +150,17 @@ async def harness(db_url: str, now: datetime = OPEN):
     settings = dataclasses.replace(load_settings(), database_url=db_url, rasa_url=rasa.url,
                                    telegram_token=tg.token, telegram_base_url=tg.base_url,
                                    telegram_base_file_url=tg.base_file_url, telegram_mode="polling",
-                                   staff_chat_id=STAFF, officer_telegram_ids=frozenset({OFFICER_A, OFFICER_B}))
+                                   staff_chat_id=STAFF, officer_telegram_ids=frozenset({OFFICER_A, OFFICER_B}),
+                                   **settings_extra)
     profile = load_profile(settings.commune_profile)
     client = RasaClient(rasa.url, timeout_s=5)
     core = GatewayCore(client, db_url)
     handoff = install_handoff(core, settings, profile,
-                              hours=load_officer_hours(settings.commune_profile, clock=lambda: now, profile=profile))
+                              hours=load_officer_hours(settings.commune_profile, clock=lambda: now, profile=profile),
+                              gate=limits.allow_escalation if limits is not None else None)
     outbox = Outbox(core, db_url, retry_interval_s=0.2)
     stop = await start_telegram(settings, core, outbox)
-    web_client = TestClient(TestServer(create_web_app(outbox, profile.name)))
+    web_client = TestClient(TestServer(create_web_app(outbox, profile.name, limits)))
     await web_client.start_server()
     try:
         yield H(tg, rasa, db_url, web_client)
