@@ -32,12 +32,12 @@ class Clock:
         return self.t
 
 
-def limits(db_url: str, clock: Clock, **rates: Rate) -> WebLimits:
+def limits(db_url: str, clock: Clock, trust_proxy: bool = False, **rates: Rate) -> WebLimits:
     base = dict(chat_session=Rate(5, 60), chat_ip=Rate(1000, 60), upload_session=Rate(3, 600),
                 upload_ip=Rate(1000, 600), escalation_session=Rate(2, 3600), escalation_ip=Rate(100, 3600),
                 new_sessions_ip=Rate(1000, 600))
     base.update(rates)
-    return WebLimits(**base, known_session=db_known_session(db_url), clock=clock)
+    return WebLimits(**base, known_session=db_known_session(db_url), trust_proxy=trust_proxy, clock=clock)
 
 
 @asynccontextmanager
@@ -80,8 +80,7 @@ async def test_one_session_flooding_gets_429_in_vietnamese_and_recovers(db_url):
 
 async def test_new_sessions_per_address_are_capped_but_known_sessions_continue(db_url):
     clock = Clock()
-    web_limits = limits(db_url, clock, new_sessions_ip=Rate(3, 600))
-    web_limits.trust_proxy = True   # the tests' TLS proxy tells the client address
+    web_limits = limits(db_url, clock, trust_proxy=True, new_sessions_ip=Rate(3, 600))   # behind our TLS proxy
     async with fake_rasa() as fake, web_client(db_url, fake.url, web_limits) as client:
         for i in range(3):
             status, _, _ = await say(client, "xin chào", session=f"new-session-{i:04d}", ip="203.0.113.7")

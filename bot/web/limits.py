@@ -132,12 +132,12 @@ class WebLimits:
 
     @classmethod
     def from_settings(cls, settings: Settings, known_session: KnownSession | None = None) -> "WebLimits":
-        r = lambda v: Rate(v[0], v[1])   # noqa: E731
-        return cls(chat_session=r(settings.web_limit_chat_session), chat_ip=r(settings.web_limit_chat_ip),
-                   upload_session=r(settings.web_limit_upload_session), upload_ip=r(settings.web_limit_upload_ip),
-                   escalation_session=r(settings.web_limit_escalation_session),
-                   escalation_ip=r(settings.web_limit_escalation_ip),
-                   new_sessions_ip=r(settings.web_limit_new_sessions_ip),
+        return cls(chat_session=Rate(*settings.web_limit_chat_session), chat_ip=Rate(*settings.web_limit_chat_ip),
+                   upload_session=Rate(*settings.web_limit_upload_session),
+                   upload_ip=Rate(*settings.web_limit_upload_ip),
+                   escalation_session=Rate(*settings.web_limit_escalation_session),
+                   escalation_ip=Rate(*settings.web_limit_escalation_ip),
+                   new_sessions_ip=Rate(*settings.web_limit_new_sessions_ip),
                    known_session=known_session or db_known_session(settings.database_url),
                    trust_proxy=settings.web_trust_proxy)
 
