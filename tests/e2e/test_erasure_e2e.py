@@ -10,12 +10,12 @@ from sqlalchemy import create_engine, text
 
 from hotich.db.base import Base
 from hotich.db.session import get_engine
-from tests.e2e.test_booking_e2e import buttons, finish_with_name_phone_and_confirm, say, texts
+from tests.e2e.test_booking_e2e import CODE_RE, buttons, press, say, texts
 
 import pytest
 
 pytestmark = pytest.mark.e2e
-TYPED = ("0912345678", "0912 345 678")
+TYPED = ("0987654321", "0987 654 321")   # a number no other e2e test books with
 
 
 def mentions(engine, tables, needles) -> list[str]:
@@ -35,7 +35,11 @@ def test_erasure_leaves_the_typed_phone_number_nowhere(stack, chat):
     while "họ và tên" not in texts(body):          # day, then time: the first offered each time
         assert buttons(body), texts(body)
         body = say(chat, stack, sid, payload=buttons(body)[0]["payload"])
-    finish_with_name_phone_and_confirm(chat, stack, sid, body)
+    body = say(chat, stack, sid, "Trần Thị Bình")
+    assert "điện thoại" in texts(body).lower()
+    body = say(chat, stack, sid, "số của em là 0987 654 321 ạ")
+    body = press(chat, stack, sid, body, lambda b: b["payload"] == "/affirm")
+    assert CODE_RE.search(texts(body)), texts(body)
 
     tracker = create_engine(f"sqlite:///{stack.env['RASA_TRACKER_DB']}")
     try:
