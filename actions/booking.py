@@ -21,6 +21,7 @@ from hotich.booking import dialogue, form
 from hotich.booking.clock import clock_from_env
 from hotich.booking.form import Checked, Message
 from hotich.booking.reminders import checklist_from_kb
+from hotich.privacy.logid import log_id
 from hotich.booking.service import BookingService
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ class ValidateBookingForm(FormValidationAction):
                 send(dispatcher, full)
                 return [SlotSet("requested_slot", None)]          # the form ends without a booking
         events = await super().run(dispatcher, tracker, domain)
-        log.info("booking form: sender=%s filled=%s", tracker.sender_id,
+        log.info("booking form: sender=%s filled=%s", log_id(tracker.sender_id),
                  sorted(e["name"] for e in events if e.get("event") == "slot" and e["name"] != "requested_slot"))
         return events
 

@@ -14,6 +14,7 @@ from hotich.assistant.replies import ReplyMessage
 from hotich.commune import CommuneProfile, load_profile
 from hotich.commune_settings import effective_profile
 from hotich.config import Settings, load_settings
+from hotich.privacy.logid import log_id, set_log_key
 from hotich.kb import KnowledgeBase
 from hotich.questions import log_question
 
@@ -22,7 +23,9 @@ log = logging.getLogger(__name__)
 
 @lru_cache(maxsize=1)
 def settings() -> Settings:
-    return load_settings()
+    loaded = load_settings()
+    set_log_key(loaded.log_id_key)   # the same pseudonyms as the gateway when LOG_ID_KEY is set
+    return loaded
 
 
 @lru_cache(maxsize=1)
@@ -85,4 +88,4 @@ def record(tracker: Tracker, outcome: str, procedure: str | None = None, *, rout
         log_question(settings().database_url, tracker.sender_id, text, intent, procedure, confidence, outcome,
                      route=route, entry_id=entry_id, score=score)
     except Exception:  # analytics must not cost the resident an answer
-        log.exception("question log failed for sender %s", tracker.sender_id)
+        log.exception("question log failed for sender %s", log_id(tracker.sender_id))

@@ -21,24 +21,29 @@ from bot.core import GatewayCore
 from bot.dedup import EventDedup
 from bot.delivery import Delivery, GiveUp, Pusher
 from bot.desk.app import create_desk_app, desk_from_settings
+from bot.erasure import TrackerErasures
 from bot.handoff import HandoffService
 from bot.outbox import Outbox
 from bot.rasa_client import RasaClient
 from bot.reminders import NoticeSender, checklist_for
 from bot.uploads import UploadGateway, UploadTasks
 from bot.web.app import create_web_app
+from bot.web.limits import WebLimits
 from hotich.commune import CommuneProfile, load_profile
 from hotich.config import Settings
 from hotich.handoff.hours import OfficerHours, load_officer_hours
+from hotich.privacy.logid import set_log_key
 from hotich.uploads.service import UploadService
 
 log = logging.getLogger("bot")
 
 
 def build_gateway(settings: Settings, profile: CommuneProfile | None = None, hours: OfficerHours | None = None,
-                  retry_interval_s: float = 5.0) -> web.Application:
+                  retry_interval_s: float = 5.0, limits: WebLimits | None = None) -> web.Application:
     """The gateway's aiohttp application, with every channel and background job on its life cycle.
-    (`hours` fixes the officers' clock and `retry_interval_s` paces the retries, for tests.)"""
+    (`hours` fixes the officers' clock, `retry_interval_s` paces the retries and `limits` sets the
+    web chat's limits with their own clock, for tests.)"""
+    set_log_key(settings.log_id_key)
     profile = profile or load_profile(settings.commune_profile)
     hours = hours or load_officer_hours(settings.commune_profile, profile=profile)
     db = settings.database_url
@@ -73,19 +78,22 @@ def build_gateway(settings: Settings, profile: CommuneProfile | None = None, hou
     pushers.update({o.channel: o for o, _ in zalo.values()})
 
     delivery = Delivery(db, pushers, on_given_up=on_given_up, interval_s=min(2.0, retry_interval_s))
-    handoff = HandoffService(db, rasa, delivery, profile, hours, staff)
+    limits = limits or WebLimits.from_settings(settings)
+    handoff = HandoffService(db, rasa, delivery, profile, hours, staff, gate=limits.allow_escalation,
+                             max_open=settings.handoff_max_open)
     upload_service = UploadService.from_settings(settings)
     officer_notifier = None
     if telegram is not None:
         from bot.telegram.uploads import officer_notifier as telegram_officer_notifier
         officer_notifier = telegram_officer_notifier(telegram[1], upload_service)
     uploads = UploadGateway(upload_service, delivery, officer_notifier, handoff.papers_arrived)
-    core = GatewayCore(rasa, db, routers=[handoff.route], reply_hooks=[handoff.after_rasa])
+    erasure = TrackerErasures.from_settings(settings)   # Rasa's copy of erased conversations, after the turn
+    core = GatewayCore(rasa, db, routers=[handoff.route], reply_hooks=[handoff.after_rasa, erasure.after_reply])
     outbox = Outbox(core, delivery, db, retry_interval_s=retry_interval_s)
     notices = NoticeSender(db, profile, checklist_for(settings.kb_dir), delivery,
                            interval_s=float(os.environ.get("BOOKING_NOTICE_INTERVAL_S", "30")))
 
-    app = create_web_app(outbox, delivery, handoff, uploads, profile.name)
+    app = create_web_app(outbox, delivery, handoff, uploads, profile.name, limits)
     app.add_subapp("/can-bo/", create_desk_app(desk_from_settings(settings, profile, handoff, uploads)))
 
     async def close_rasa(_app) -> AsyncIterator[None]:
@@ -93,7 +101,7 @@ def build_gateway(settings: Settings, profile: CommuneProfile | None = None, hou
         await rasa.close()
 
     app.cleanup_ctx.append(close_rasa)                 # closed last, after everything that uses it
-    for job in (delivery, outbox, notices, UploadTasks(uploads)):
+    for job in (delivery, outbox, notices, UploadTasks(uploads), erasure):
         app.cleanup_ctx.append(job.cleanup_ctx)
 
     if telegram is not None:

@@ -15,6 +15,7 @@ from bot.messages import Button, IncomingMessage, OutgoingMessage
 from bot.rasa_client import RasaClient, RasaUnavailable
 from hotich import identity
 from hotich.deeplink import parse_payload
+from hotich.privacy.logid import log_id
 from hotich.text.normalize import nfc
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ class GatewayCore:
             if routed is not None:
                 return routed
 
-        log.info("to rasa: sender=%s kind=%s len=%d", msg.sender_id,
+        log.info("to rasa: sender=%s kind=%s len=%d", log_id(msg.sender_id),
                  "payload" if text.startswith("/") else "text", len(text))
         replies = await self.rasa.send(msg.sender_id, text, {"channel": msg.channel, **msg.metadata})
         out = to_outgoing(replies)

@@ -23,7 +23,7 @@ import asyncio
 import json
 import logging
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Callable, Protocol
 
 from bot.core import to_outgoing
 from bot.delivery import Delivery
@@ -55,6 +55,11 @@ CANCELLED_TEXT = "Dạ, anh/chị đã quay lại trò chuyện với trợ lý 
 NOT_WAITING_TEXT = "Anh/chị đang trò chuyện với trợ lý tự động. Anh/chị cần hỏi gì cứ nhắn em nhé."
 # What Rasa's action_handoff_returned says; also said by the gateway if Rasa cannot be reached.
 HAND_BACK_TEXT = "Anh/chị cần hỏi thêm gì không ạ?"
+LIMITED_TEXT = ("Dạ, em chưa chuyển thêm được cho cán bộ lúc này (nhiều yêu cầu đang chờ, hoặc anh/chị "
+                "vừa đề nghị nhiều lần). Anh/chị có thể liên hệ trực tiếp:")
+
+# May this conversation call an officer once more? (the web chat's per-session/per-address limit)
+EscalationGate = Callable[[str], bool]
 CANCEL_BUTTON = Button("↩️ Quay lại trợ lý tự động", CANCEL_PAYLOAD)
 
 TOPIC_RESIDENT_CANCELLED = "↩️ Người dân đã huỷ yêu cầu và quay lại trợ lý tự động."
@@ -103,10 +108,13 @@ def procedure_buttons_out(procedure: str | None = None) -> list[Button]:
 
 class HandoffService:
     def __init__(self, db_url: str, rasa: RasaClient, delivery: Delivery, profile: CommuneProfile,
-                 hours: OfficerHours, staff: StaffChannel | None) -> None:
+                 hours: OfficerHours, staff: StaffChannel | None, gate: EscalationGate | None = None,
+                 max_open: int = 50) -> None:
         self.db_url = db_url
         self.rasa = rasa
         self.delivery = delivery
+        self.gate = gate
+        self.max_open = max_open
         self.profile = profile
         self.hours = hours
         self.staff = staff
@@ -186,8 +194,21 @@ class HandoffService:
         if not self.enabled:
             # No staff group configured: the officer's contact, as before live hand-off.
             return kept + [OutgoingMessage.from_reply(officer_contact(self.profile))]
+        if await self._limited(msg.sender_id):
+            contact = OutgoingMessage.from_reply(officer_contact(self.profile))
+            return kept + [OutgoingMessage(LIMITED_TEXT + "\n" + contact.text, contact.buttons)]
         esc = await self.escalate(msg.sender_id, procedure, reason)
         return kept + esc.replies
+
+    async def _limited(self, sender_id: str) -> bool:
+        """Over the cap of open escalations, or over this sender's escalation rate. Asking again
+        while already waiting is not a new escalation and always gets the queue position."""
+        if await asyncio.to_thread(ownership.owner_of, self.db_url, sender_id) in ownership.HUMAN:
+            return False
+        if await asyncio.to_thread(queue.waiting_count, self.db_url) >= self.max_open:
+            log.warning("handoff: open escalations at the cap (%d), new request refused", self.max_open)
+            return True
+        return self.gate is not None and not self.gate(sender_id)
 
     async def escalate(self, sender_id: str, procedure: str | None, reason: str) -> Escalation:
         t = await asyncio.to_thread(ownership.request, self.db_url, sender_id, procedure, reason)

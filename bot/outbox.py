@@ -35,6 +35,7 @@ from bot.rasa_client import RasaUnavailable
 from hotich.db.models import PendingMessage
 from hotich.db.session import session_scope
 from hotich.identity import Address, address
+from hotich.privacy.logid import log_id
 
 log = logging.getLogger(__name__)
 
@@ -206,10 +207,10 @@ class Outbox(BackgroundJob):
         except OperationalError:
             self._spool.append(msg)
             self._waiting[msg.sender_id] = self._waiting.get(msg.sender_id, 0) + 1
-            log.warning("outbox: database busy; message of sender=%s kept in memory", msg.sender_id)
+            log.warning("outbox: database busy; message of sender=%s kept in memory", log_id(msg.sender_id))
             return
         self._waiting[msg.sender_id] = self._waiting.get(msg.sender_id, 0) + 1
-        log.warning("outbox: queued pending=%d sender=%s (Rasa unavailable)", pending_id, msg.sender_id)
+        log.warning("outbox: queued pending=%d sender=%s (Rasa unavailable)", pending_id, log_id(msg.sender_id))
 
     async def _drain_sender(self, sender: str) -> int:
         """Answer this sender's queued messages, oldest first. Caller holds the sender's lock.
@@ -228,11 +229,11 @@ class Outbox(BackgroundJob):
                 if not (rasa_up and attempts >= MAX_ATTEMPTS_WHILE_UP):
                     raise
                 # Rasa answers others but never this one: say so instead of blocking the queue.
-                log.warning("outbox: giving up on pending=%d sender=%s after %d attempts", row.id, sender, attempts)
+                log.warning("outbox: giving up on pending=%d sender=%s after %d attempts", row.id, log_id(sender), attempts)
                 answers = [OutgoingMessage(text=EMPTY_TEXT)]
             if await asyncio.to_thread(_store_answers, self.db_url, row, answers):
                 done += 1
-                log.info("outbox: answered pending=%d sender=%s after %d attempt(s)", row.id, sender, row.attempts)
+                log.info("outbox: answered pending=%d sender=%s after %d attempt(s)", row.id, log_id(sender), row.attempts)
         self._waiting.pop(sender, None)
         self._locks.pop(sender, None)
         if done:

@@ -17,6 +17,26 @@ def _int_list(value: str) -> frozenset[int]:
     return frozenset(int(v) for v in value.replace(" ", "").split(",") if v)
 
 
+def _tracker_url(e) -> str:
+    """Where Rasa keeps conversations (the same variables its endpoints file reads), for erasure
+    and retention: PostgreSQL when RASA_ENDPOINTS is the PostgreSQL one, else the SQLite file."""
+    if "postgres" in e("RASA_ENDPOINTS", "endpoints.yml"):
+        from urllib.parse import quote
+
+        user = quote(e("TRACKER_PG_USER", "postgres"), safe="")
+        password = e("TRACKER_PG_PASSWORD", "")
+        auth = f"{user}:{quote(password, safe='')}" if password else user
+        return (f"postgresql+psycopg://{auth}@{e('TRACKER_PG_HOST', '127.0.0.1')}:"
+                f"{e('TRACKER_PG_PORT', '5432')}/{e('TRACKER_PG_DB', 'rasa')}")
+    return f"sqlite:///{e('RASA_TRACKER_DB', str(ROOT / 'var' / 'rasa_tracker.db'))}"
+
+
+def _rate(value: str) -> tuple[int, int]:
+    """'COUNT/SECONDS' (e.g. '20/60': 20 per minute, bursts up to 20)."""
+    count, _, seconds = value.replace(" ", "").partition("/")
+    return int(count), int(seconds or "60")
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -69,6 +89,20 @@ class Settings:
     def rasa_urls(self) -> tuple[str, ...]:
         """Every Rasa replica; the gateway spreads conversations over them."""
         return (self.rasa_url, *self.rasa_more_urls)
+    # Abuse limits of the web chat (bot/web/limits.py): (count, seconds) token buckets.
+    web_limit_chat_session: tuple[int, int] = (20, 60)
+    web_limit_chat_ip: tuple[int, int] = (600, 60)
+    web_limit_upload_session: tuple[int, int] = (20, 600)
+    web_limit_upload_ip: tuple[int, int] = (200, 600)
+    web_limit_escalation_session: tuple[int, int] = (3, 3600)
+    web_limit_escalation_ip: tuple[int, int] = (30, 3600)
+    web_limit_new_sessions_ip: tuple[int, int] = (120, 600)
+    web_trust_proxy: bool = False
+    handoff_max_open: int = 50
+    upload_max_submissions_day: int = 5
+    upload_max_files_day: int = 60
+    log_id_key: str = ""
+    rasa_tracker_url: str = ""       # SQLAlchemy URL of Rasa's SQL tracker store ("" = none to clean)
 
 
 def load_settings(env_file: str | os.PathLike | None = None) -> Settings:
@@ -121,4 +155,17 @@ def load_settings(env_file: str | os.PathLike | None = None) -> Settings:
         rasa_token=e("RASA_TOKEN", "").strip(),
         actions_token=e("ACTIONS_TOKEN", "").strip(),
         rasa_more_urls=rasa_urls[1:],
+        web_limit_chat_session=_rate(e("WEB_LIMIT_CHAT_SESSION", "20/60")),
+        web_limit_chat_ip=_rate(e("WEB_LIMIT_CHAT_IP", "600/60")),
+        web_limit_upload_session=_rate(e("WEB_LIMIT_UPLOAD_SESSION", "20/600")),
+        web_limit_upload_ip=_rate(e("WEB_LIMIT_UPLOAD_IP", "200/600")),
+        web_limit_escalation_session=_rate(e("WEB_LIMIT_ESCALATION_SESSION", "3/3600")),
+        web_limit_escalation_ip=_rate(e("WEB_LIMIT_ESCALATION_IP", "30/3600")),
+        web_limit_new_sessions_ip=_rate(e("WEB_LIMIT_NEW_SESSIONS_IP", "120/600")),
+        web_trust_proxy=e("WEB_TRUST_PROXY", "").strip().lower() in ("1", "true", "yes"),
+        handoff_max_open=int(e("HANDOFF_MAX_OPEN", "50")),
+        upload_max_submissions_day=int(e("UPLOAD_MAX_SUBMISSIONS_DAY", "5")),
+        upload_max_files_day=int(e("UPLOAD_MAX_FILES_DAY", "60")),
+        log_id_key=e("LOG_ID_KEY", "").strip(),
+        rasa_tracker_url=_tracker_url(e),
     )

@@ -88,6 +88,15 @@ def display_name(db_url: str, resident_id: int | None) -> str | None:
 
 
 def record_scan(db_url: str, resident_id: int, channel: str, link: DeepLink, new_resident: bool) -> None:
+    """Count an arrival through a board's code once per resident (a web session, a chat user):
+    reloading the page or replaying the start request does not inflate the board's statistics."""
     with session_scope(db_url) as s:
+        seen = s.scalar(select(QrScan.id).where(QrScan.resident_id == resident_id, QrScan.channel == channel,
+                                                QrScan.board_code.is_(None) if link.board is None
+                                                else QrScan.board_code == link.board,
+                                                QrScan.procedure.is_(None) if link.procedure is None
+                                                else QrScan.procedure == link.procedure).limit(1))
+        if seen is not None:
+            return
         s.add(QrScan(resident_id=resident_id, channel=channel, board_code=link.board,
                      procedure=link.procedure, new_resident=new_resident))

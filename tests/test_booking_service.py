@@ -36,7 +36,7 @@ def test_two_hundred_residents_race_for_three_places(db_url):
         except threading.BrokenBarrierError:
             pass
         try:
-            results[i] = svc.book(f"web:r{i}", "khai_sinh", THU, NINE, f"Người Số {i}", "0912345678")
+            results[i] = svc.book(f"web:r{i}", "khai_sinh", THU, NINE, f"Người Số {i}", f"0912{i:06d}")
         except SlotFull as full:
             results[i] = full
         except Exception as exc:       # anything else is a bug: keep it for the assertion
@@ -161,9 +161,9 @@ def test_closing_a_day_notifies_every_affected_resident(db_url):
 
 def test_closing_one_slot_only_moves_the_bookings_in_it(db_url):
     svc = service(db_url)
-    a = svc.book("web:a", "khai_sinh", THU, NINE, "Người A", "0912345678")
-    m = svc.book("web:m", "ket_hon", THU, 8 * 60 + 30, "Người M", "0912345678")   # 08:30–09:30 overlaps 09:00
-    keep = svc.book("web:k", "khai_sinh", THU, 10 * 60, "Người K", "0912345678")
+    a = svc.book("web:a", "khai_sinh", THU, NINE, "Người A", "0912345671")
+    m = svc.book("web:m", "ket_hon", THU, 8 * 60 + 30, "Người M", "0912345672")   # 08:30–09:30 overlaps 09:00
+    keep = svc.book("web:k", "khai_sinh", THU, 10 * 60, "Người K", "0912345673")
     res = officer.close(db_url, profile(), NOW, THU, NINE, "", "111")
     assert sorted(res.affected) == sorted([a.code, m.code])
     assert svc.get("web:k", keep.code).status == "booked"
@@ -182,3 +182,14 @@ def test_officer_listing_and_arguments(db_url):
     assert officer.parse_close_args(["xyz"], NOW) is None
     assert officer.is_officer(111, frozenset({111})) and not officer.is_officer(222, frozenset({111}))
     assert not officer.is_officer(None, frozenset())
+
+
+def test_the_booking_cap_counts_the_same_phone_number_on_every_channel(db_url):
+    svc = service(db_url, max_future_bookings_per_resident=2)
+    svc.book("web:lan-phone-01", "khai_sinh", THU, NINE, "Trần Thị Lan", "0912 345 678")
+    svc.book("telegram:4242", "chung_thuc", THU, 10 * 60, "Trần Thị Lan", "0912345678")
+    with pytest.raises(TooManyBookings) as exc:       # a third one, from a second browser
+        svc.book("web:lan-phone-02", "khai_tu", THU, 14 * 60, "Lan", "+84 912 345 678")
+    assert exc.value.limit == 2
+    assert seats(db_url, THU, 14 * 60) == 0
+    svc.book("web:neighbour-001", "khai_tu", THU, 14 * 60, "Người Khác", "0987654321")

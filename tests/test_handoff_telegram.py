@@ -133,7 +133,7 @@ class H:
 
 
 @asynccontextmanager
-async def harness(db_url: str, now: datetime = OPEN):
+async def harness(db_url: str, now: datetime = OPEN, **settings_extra):
     tg = await FakeTelegram().start()
     tg.add_forum(STAFF, members={OFFICER_A: {"first_name": "Chị Lan", "username": "lan_tuphap"},
                                  OFFICER_B: {"first_name": "Anh Minh", "username": "minh_hotich"},
@@ -143,7 +143,8 @@ async def harness(db_url: str, now: datetime = OPEN):
     settings = gateway_settings(db_url, rasa.url, telegram_token=tg.token, telegram_base_url=tg.base_url,
                                 telegram_base_file_url=tg.base_file_url, telegram_mode="polling",
                                 staff_chat_id=STAFF, officer_telegram_ids=frozenset({OFFICER_A, OFFICER_B}),
-                                upload_key=new_key(), upload_dir=Path(db_url.removeprefix("sqlite:///")).parent / "up")
+                                upload_key=new_key(), upload_dir=Path(db_url.removeprefix("sqlite:///")).parent / "up",
+                                **settings_extra)
     profile = load_profile(settings.commune_profile)
     hours = load_officer_hours(settings.commune_profile, clock=lambda: now, profile=profile)
     try:
@@ -295,7 +296,7 @@ async def test_web_resident_is_escalated_to_a_topic_too(sqlite_url):
         return (await resp.json())["messages"]
 
     async def pending():
-        resp = await h.web.get("/api/pending", params={"session_id": WEB_SESSION})
+        resp = await h.web.post("/api/pending", json={"session_id": WEB_SESSION})
         return await resp.json()
 
     async with harness(sqlite_url) as h:

@@ -40,3 +40,21 @@ def test_question_log_stores_redacted_text_linked_to_the_resident(db_url):
         assert len(rows) == 1                       # button presses are not questions
         assert "0912345678" not in rows[0].text_redacted
         assert rows[0].resident_id is not None and rows[0].intent == "ask_documents"
+
+
+@pytest.mark.parametrize("text,secret,tag", [
+    ("anh gọi em số (+84) 912-345-678 nhé", "912", "[sđt]"),
+    ("sđt: (84) 0912.345.678", "345", "[sđt]"),
+    ("cccd của em là 001 203 004 567 ạ", "004", "[số giấy tờ]"),
+    ("số căn cước 001.203.004.567", "004", "[số giấy tờ]"),
+    ("mail em là ten (at) gmail [dot] com", "gmail", "[email]"),
+    ("gửi vào nguyen.van.a [at] yahoo (dot) com (dot) vn giúp em", "yahoo", "[email]"),
+    ("email: lan a còng gmail chấm com", "gmail", "[email]"),
+])
+def test_obfuscated_phone_id_and_email_are_redacted(text, secret, tag):
+    out = redact(text)
+    assert secret not in out and tag in out, out
+
+
+def test_redaction_keeps_dates_and_fees():
+    assert redact("sinh ngày 12/05/2024, lệ phí 50.000 đồng") == "sinh ngày 12/05/2024, lệ phí 50.000 đồng"

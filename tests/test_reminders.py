@@ -75,7 +75,7 @@ def test_moved_or_cancelled_bookings_get_no_stale_reminder(db_url):
 
 def test_exactly_once_with_two_concurrent_senders(db_url):
     svc = service(db_url, capacity_per_slot=10, max_future_bookings_per_resident=5)
-    codes = [svc.book(f"web:u{i}", "khai_sinh", FRI, 8 * 60 + 30 * (i % 6), f"Người {i}", "0912345678").code
+    codes = [svc.book(f"web:u{i}", "khai_sinh", FRI, 8 * 60 + 30 * (i % 6), f"Người {i}", f"09123456{i:02d}").code
              for i in range(24)]
     rec = Recorder()
     barrier = threading.Barrier(2)
@@ -124,9 +124,9 @@ def test_a_failed_send_is_retried_later(db_url):
 
 def test_gateway_task_stores_web_notices_for_the_page_and_pushes_telegram(db_url):
     svc = service(db_url)
-    web = svc.book("web:sess-1", "khai_sinh", FRI, 9 * 60, "Người W", "0912345678")
-    svc.book("telegram:77", "chung_thuc", FRI, 10 * 60, "Người T", "0912345678")
-    svc.book("zalo_oa:1", "chung_thuc", FRI, 10 * 60, "Người Z", "0912345678")   # channel not connected
+    web = svc.book("web:sess-1", "khai_sinh", FRI, 9 * 60, "Người W", "0912345671")
+    svc.book("telegram:77", "chung_thuc", FRI, 10 * 60, "Người T", "0912345672")
+    svc.book("zalo_oa:1", "chung_thuc", FRI, 10 * 60, "Người Z", "0912345673")   # channel not connected
     pushed: list[tuple[str, list, str]] = []
 
     class TelegramStandIn:

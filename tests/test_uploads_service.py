@@ -19,6 +19,7 @@ from hotich.uploads import dialogue
 from hotich.uploads.service import (MORE, OK, REVIEWED, SUBMITTED, Forbidden, NotFound, Rejected, UploadError,
                                     UploadService)
 from hotich.uploads.storage import BlobStore, new_key
+from hotich.uploads.validate import validate
 from tests.uploads_samples import jpeg_with_gps, tiny_pdf, windows_exe
 
 OFFICER = 111
@@ -29,6 +30,10 @@ KB = KnowledgeBase.load(ROOT / "data" / "kb")
 def svc(db_url, tmp_path):
     return UploadService(db_url, BlobStore(tmp_path / "uploads", new_key()), KB, max_bytes=2 * 1024 * 1024,
                          max_files=3, retention_days=30, officer_ids={OFFICER})
+
+
+def stored_pdf() -> bytes:
+    return validate(tiny_pdf(), "a.pdf", 10 * 1024 * 1024).data
 
 
 def resident(svc: UploadService, name: str) -> int:
@@ -73,8 +78,8 @@ def test_consent_is_recorded_with_time_and_text_version(svc, db_url):
 
 def test_happy_path_encrypted_on_disk_with_sha256(svc, db_url, tmp_path):
     rid = ready(svc, "a")
-    pdf = tiny_pdf()
-    view, f = svc.add_file(rid, pdf, "to_khai.pdf")
+    pdf = stored_pdf()   # what is kept: the rewrite of what was sent
+    view, f = svc.add_file(rid, tiny_pdf(), "to_khai.pdf")
     assert f.kind == "pdf" and f.sha256 == hashlib.sha256(pdf).hexdigest()
     # on disk: random name, 0600 file in a 0700 dir, and the plaintext is nowhere in it
     [name] = blob_files(svc)
@@ -135,12 +140,12 @@ def test_resident_a_cannot_reach_b_files(svc):
         with pytest.raises(NotFound):
             call()
     # B's file is untouched and still B's
-    assert svc.read_own_file(b, fb.public_id)[1] == tiny_pdf()
+    assert svc.read_own_file(b, fb.public_id)[1] == stored_pdf()
     assert svc.draft(a).files == ()
     # A submitting or erasing does nothing to B
     svc.add_file(a, tiny_pdf())
     svc.delete_all_for_resident(a)
-    assert svc.read_own_file(b, fb.public_id)[1] == tiny_pdf()
+    assert svc.read_own_file(b, fb.public_id)[1] == stored_pdf()
 
 
 def test_officer_only_can_view_and_review(svc, db_url):
@@ -195,7 +200,7 @@ def test_delete_all_removes_bytes_and_rows(svc, db_url):
                         .where(UploadSubmission.resident_id == a)) == 0
         assert s.get(Resident, a) is not None         # the resident row itself belongs to the gateway
     assert not svc.has_consent(a)
-    assert svc.read_own_file(b, fb.public_id)[1] == tiny_pdf()
+    assert svc.read_own_file(b, fb.public_id)[1] == stored_pdf()
     # a second request is harmless
     assert svc.delete_all_for_resident(a).files == 0
 
@@ -300,3 +305,44 @@ def svc_sender(svc, resident_id: int) -> str:
     with session_scope(svc.db_url) as s:
         r = s.get(Resident, resident_id)
         return f"{r.channel}:{r.channel_user_id}"
+
+
+def test_parallel_uploads_never_exceed_max_files(svc, db_url):
+    """Eight uploads at once into a draft that takes three: exactly three are kept, no stray bytes."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rid = ready(svc, "racer")
+    samples = [jpeg_with_gps(color=(i * 20, 10, 10)) for i in range(8)]
+
+    def upload(data: bytes) -> str:
+        try:
+            svc.add_file(rid, data, "a.jpg")
+            return "kept"
+        except UploadError as exc:
+            return exc.code
+
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(upload, samples))
+    assert outcomes.count("kept") == 3 and outcomes.count("too_many") == 5, outcomes
+    assert count(db_url, UploadFile) == 3 and len(blob_files(svc)) == 3
+
+
+def test_files_and_submissions_per_resident_per_day_are_capped(db_url, tmp_path):
+    svc = UploadService(db_url, BlobStore(tmp_path / "uploads", new_key()), KB, max_files=20,
+                        max_files_day=4, max_submissions_day=2)
+    rid = ready(svc, "busy")
+    for i in range(4):
+        svc.add_file(rid, jpeg_with_gps(color=(i, 0, 0)))
+    with pytest.raises(UploadError) as err:
+        svc.add_file(rid, jpeg_with_gps())
+    assert err.value.code == "files_day" and "ngày mai" in err.value.message
+    svc.submit(rid)
+    second = svc.start(rid, "ket_hon")            # a second set today: fine
+    with session_scope(db_url) as s:              # (closed without files, as if handed in at the desk)
+        s.execute(UploadSubmission.__table__.update()
+                  .where(UploadSubmission.public_id == second.public_id).values(status=SUBMITTED))
+    with pytest.raises(UploadError) as err:
+        svc.start(rid, "khai_tu")                 # a third one within 24 hours
+    assert err.value.code == "submissions_day"
+    other = ready(svc, "neighbour")               # another resident is not affected
+    svc.add_file(other, jpeg_with_gps())

@@ -24,6 +24,7 @@ from hotich.uploads.flow import delete_turn, upload_turn
 from hotich.uploads.storage import new_key
 from tests.fake_telegram import FakeTelegram, _decode
 from tests.gateway_helpers import gateway_settings, running_gateway
+from hotich.uploads.validate import validate
 from tests.uploads_samples import fake_pdf, jpeg_with_gps, tiny_pdf, windows_exe
 
 # The fixtures live on the session loop (pyproject); the tests must share it with the servers.
@@ -198,7 +199,7 @@ async def test_photo_and_pdf_happy_path_then_officer_review(tg):
     keyboard_msg = await last_to(fake, OFFICER, 4)
     docs = list(fake.documents.values())
     assert [d[0] for d in docs] == [OFFICER, OFFICER]
-    assert docs[0][2] == tiny_pdf()
+    assert docs[0][2] == validate(tiny_pdf(), "a.pdf", 10 * 1024 * 1024).data   # the stored rewrite
     assert docs[1][2].startswith(b"\xff\xd8") and b"Exif" not in docs[1][2]   # location stripped
     assert all(c.params.get("protect_content") in (True, "true", "True") for c in fake.calls_of("sendDocument"))
     assert "Đánh giá từng giấy tờ" in keyboard_msg["text"]

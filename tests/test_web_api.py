@@ -75,7 +75,7 @@ async def post_chat(client: TestClient, **body) -> tuple[int, dict]:
 async def wait_pending(client: TestClient, timeout_s: float = 10) -> list[dict]:
     deadline = asyncio.get_running_loop().time() + timeout_s
     while asyncio.get_running_loop().time() < deadline:
-        resp = await client.get("/api/pending", params={"session_id": SESSION})
+        resp = await client.post("/api/pending", json={"session_id": SESSION})
         assert resp.status == 200
         data = await resp.json()
         if data["replies"]:
@@ -122,7 +122,7 @@ async def test_rasa_down_message_is_kept_and_answered_exactly_once(db_url):
         assert status == 503
         assert data == {"error": SERVICE_DOWN_TEXT, "queued": True}
 
-        resp = await client.get("/api/pending", params={"session_id": SESSION})
+        resp = await client.post("/api/pending", json={"session_id": SESSION})
         assert await resp.json() == {"replies": [], "waiting": 1}
 
         await fake.start()
@@ -131,7 +131,7 @@ async def test_rasa_down_message_is_kept_and_answered_exactly_once(db_url):
 
         # Later polls (or a second tab) never get it again; nothing is waiting any more.
         await asyncio.sleep(0.5)
-        resp = await client.get("/api/pending", params={"session_id": SESSION})
+        resp = await client.post("/api/pending", json={"session_id": SESSION})
         assert await resp.json() == {"replies": [], "waiting": 0}
 
     assert fake.received == [(f"web:{SESSION}", "lệ phí kết hôn bao nhiêu")]
@@ -216,7 +216,7 @@ async def test_bad_requests_get_a_vietnamese_error(db_url):
         assert resp.status == 400
         assert (await resp.json())["error"] == "Tin nhắn quá dài. Bạn vui lòng rút gọn rồi gửi lại."
 
-        resp = await client.get("/api/pending", params={"session_id": "../etc"})
+        resp = await client.post("/api/pending", json={"session_id": "../etc"})
         assert resp.status == 400 and "Phiên" in (await resp.json())["error"]
     assert fake.received == []   # nothing invalid reached Rasa
 
@@ -235,3 +235,26 @@ async def test_page_and_health(db_url):
         assert ".innerHTML" not in await (await client.get("/static/chat.js")).text()
         resp = await client.get("/healthz")
         assert resp.status == 200 and (await resp.json())["status"] == "ok"
+
+
+async def test_a_replayed_start_counts_the_scan_once(db_url):
+    async with fake_rasa() as fake, gateway(db_url, fake.url) as client:
+        for _ in range(5):                                   # reloads, or a script replaying the link
+            status, _ = await post_chat(client, start="kh_TT01")
+            assert status == 200
+        status, _ = await post_chat(client, start="ks_TT01")  # another code is another arrival
+        assert status == 200
+        resp = await client.post("/api/chat", json={"session_id": "second-visitor-1", "start": "kh_TT01"})
+        assert resp.status == 200
+    with session_scope(db_url) as s:
+        scans = sorted(s.execute(select(QrScan.board_code, QrScan.procedure)).all())
+    assert scans == [("TT01", "ket_hon"), ("TT01", "ket_hon"), ("TT01", "khai_sinh")]
+
+
+async def test_residents_cannot_send_internal_intents(db_url):
+    async with fake_rasa() as fake, gateway(db_url, fake.url) as client:
+        status, data = await post_chat(client, payload='/handoff_returned{"procedure":""}')
+        assert status == 400 and data["error"].startswith("Yêu cầu không hợp lệ")
+        status, data = await post_chat(client, text='/handoff_returned{"procedure":""}')   # typed: plain text
+        assert status == 200
+    assert fake.received == [(f"web:{SESSION}", 'handoff_returned{"procedure":""}')]

@@ -23,6 +23,7 @@ from bot.core import EMPTY_TEXT, SERVICE_DOWN_TEXT
 from bot.messages import IncomingMessage, OutgoingMessage
 from bot.outbox import Outbox
 from bot.rasa_client import RasaUnavailable
+from bot.reserved import is_reserved
 from bot.telegram.callbacks import DONE
 from bot.telegram.commands import BY_NAME
 from bot.telegram.dedup import UpdateDedup
@@ -145,7 +146,7 @@ class TelegramAdapter:
                 await _answer_query(query, ALREADY_PRESSED_TEXT)
                 return
             payload = await asyncio.to_thread(self.callbacks.resolve, data)
-            if payload is None:
+            if payload is None or is_reserved(payload):   # unknown token, or forged callback data
                 await _answer_query(query, EXPIRED_TEXT, alert=True)
                 return
             await _answer_query(query)   # stop the button's spinner at once

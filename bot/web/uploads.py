@@ -15,7 +15,9 @@ from aiohttp import BodyPartReader, web
 
 from bot.messages import OutgoingMessage
 from bot.uploads import UploadGateway
+from bot.web.limits import UPLOAD, check_session
 from hotich import identity
+from hotich.privacy.logid import log_id
 from hotich.uploads.validate import too_big_text
 
 log = logging.getLogger(__name__)
@@ -28,6 +30,8 @@ FORM_OVERHEAD = 64 * 1024
 ERR_FORM = "Yêu cầu không hợp lệ: cần gửi session_id rồi đến tệp (multipart/form-data)."
 ERR_SESSION = "Phiên trò chuyện không hợp lệ. Bạn vui lòng tải lại trang."
 ERR_NO_FILE = "Bạn chưa chọn tệp nào."
+ERR_FIELD_TOO_BIG = "Dạ, phần thông tin gửi kèm tệp quá dài nên em không nhận được. Anh/chị vui lòng tải lại trang rồi gửi lại ạ."
+FIELD_LIMIT = 1024   # session_id (and any other small field) of the form
 ERR_INTERNAL = "Xin lỗi, hệ thống đang gặp lỗi. Bạn vui lòng thử lại sau ít phút."
 
 
@@ -75,25 +79,31 @@ async def upload(request: web.Request) -> web.Response:
             if not isinstance(part, BodyPartReader):
                 return _error(400, ERR_FORM)
             if part.name == "session_id":
-                value = (await part.read(decode=True))[:100].decode("utf-8", "replace")
+                raw = await _read_limited(part, FIELD_LIMIT)
+                if raw is None:
+                    return _error(413, ERR_FIELD_TOO_BIG)
+                value = raw.decode("utf-8", "replace")
                 session_id = value if SESSION_RE.match(value) else None
                 if session_id is None:
                     return _error(400, ERR_SESSION)
+                refused = await check_session(request, UPLOAD, session_id)
+                if refused is not None:
+                    return refused
             elif part.name == "file":
                 if session_id is None:
                     return _error(400, ERR_FORM)
                 filename = part.filename
                 data = await _read_limited(part, limit)
                 if data is None:
-                    log.info("web upload: session=%s file over the limit, refused", session_id)
+                    log.info("web upload: session=%s file over the limit, refused", log_id(session_id))
                     return _messages([OutgoingMessage(too_big_text(limit))])
                 if not data:
                     return _error(400, ERR_NO_FILE)
                 resident_id, _ = await asyncio.to_thread(identity.touch, gw.service.db_url, CHANNEL, session_id, None)
-                log.info("web upload: session=%s size=%d", session_id, len(data))
+                log.info("web upload: session=%s size=%d", log_id(session_id), len(data))
                 return _messages(await gw.receive(resident_id, data, filename))
-            else:
-                await part.release()
+            else:   # the page sends nothing else; not even read (it could be endless)
+                return _error(400, ERR_FORM)
     except (ValueError, RuntimeError) as exc:
         log.info("web upload: malformed multipart (%s)", type(exc).__name__)
         return _error(400, ERR_FORM)

@@ -27,6 +27,7 @@ from hotich import identity
 from hotich.db.base import utcnow
 from hotich.db.models import ZaloChoice
 from hotich.db.session import session_scope
+from hotich.privacy.logid import log_id
 
 log = logging.getLogger(__name__)
 
@@ -259,7 +260,7 @@ class ZaloResidents:
                 cleaned = (text or "").strip().lstrip("/").strip()
                 msg = (IncomingMessage(self.channel, user_id, text=cleaned, display_name=display_name) if cleaned
                        else IncomingMessage(self.channel, user_id, start_payload="", display_name=display_name))
-            log.info("%s: message user=%s kind=%s len=%d", self.channel, user_id,
+            log.info("%s: message user=%s kind=%s len=%d", self.channel, log_id(user_id),
                      "choice" if payload is not None else "text", len(text or ""))
             await self.reply(user_id, await self._answer(msg))
 
@@ -280,11 +281,11 @@ class ZaloResidents:
                 try:
                     data = await fetch()
                 except Exception as exc:
-                    log.warning("%s: download of a file from user=%s failed: %s", self.channel, user_id,
+                    log.warning("%s: download of a file from user=%s failed: %s", self.channel, log_id(user_id),
                                 type(exc).__name__)
                     replies = [OutgoingMessage(DOWNLOAD_FAILED)]
                 else:
-                    log.info("%s: file from user=%s size=%d", self.channel, user_id, len(data))
+                    log.info("%s: file from user=%s size=%d", self.channel, log_id(user_id), len(data))
                     replies = await self.uploads.receive(resident_id, data, filename)
             await self.reply(user_id, replies)
 
@@ -296,10 +297,10 @@ class ZaloResidents:
         try:
             return await self.outbox.handle(msg)
         except RasaUnavailable as exc:
-            log.warning("%s: Rasa unavailable for user=%s (%s)", self.channel, msg.user_id, type(exc).__name__)
+            log.warning("%s: Rasa unavailable for user=%s (%s)", self.channel, log_id(msg.user_id), type(exc).__name__)
             return [OutgoingMessage(SERVICE_DOWN_TEXT)]
         except Exception:
-            log.exception("%s: could not handle a message from user=%s", self.channel, msg.user_id)
+            log.exception("%s: could not handle a message from user=%s", self.channel, log_id(msg.user_id))
             return [OutgoingMessage(EMPTY_TEXT)]
 
     async def reply(self, user_id: str, messages: list[OutgoingMessage]) -> None:
@@ -307,4 +308,4 @@ class ZaloResidents:
         try:
             await self.outgoing.deliver(user_id, messages, remember_empty=True)
         except Exception as exc:
-            log.warning("%s: replying to user=%s failed: %s", self.channel, user_id, type(exc).__name__)
+            log.warning("%s: replying to user=%s failed: %s", self.channel, log_id(user_id), type(exc).__name__)

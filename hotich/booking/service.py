@@ -36,6 +36,7 @@ from hotich.booking.clock import Clock, local, system_clock
 from hotich.booking.codes import new_code, normalize_code
 from hotich.booking.dates import day_label
 from hotich import identity
+from hotich.booking.phone import normalize_phone
 from hotich.commune import CommuneProfile
 from hotich.db.models.booking import Booking, BookingNotice, BookingSlot
 from hotich.db.session import session_scope
@@ -250,9 +251,13 @@ class BookingService:
                 raise BookingNotFound(code)
             return _view(b)
 
-    def _count_future(self, s: Session, sender_id: str, exclude_id: int | None = None) -> list[Booking]:
+    def _count_future(self, s: Session, sender_id: str, exclude_id: int | None = None,
+                      phones: tuple[str, ...] = ()) -> list[Booking]:
+        """Future bookings of this conversation, and of the same phone number on any channel (one
+        person on the web chat and Telegram is one resident for the cap)."""
         now = self.now()
-        q = select(Booking).where(Booking.sender_id == sender_id, Booking.status.in_(ACTIVE),
+        who = or_(Booking.sender_id == sender_id, Booking.phone.in_(phones)) if phones else Booking.sender_id == sender_id
+        q = select(Booking).where(who, Booking.status.in_(ACTIVE),
                                   or_(Booking.day > now.date(),
                                       and_(Booking.day == now.date(), Booking.start_min >= now.hour * 60 + now.minute)))
         if exclude_id is not None:
@@ -270,15 +275,17 @@ class BookingService:
         limit = self.profile.booking.max_future_bookings_per_resident
         who = identity.address(sender_id)
         channel, user_id = who.channel, who.user_id
+        phone_key = normalize_phone(phone) or phone
 
         def tx() -> BookingView:
             with session_scope(self.db_url) as s:
                 ensure_slot_rows(s, day, starts)
                 _lock_resident(s, sender_id)
+                _lock_resident(s, "phone:" + phone_key)   # same person booking on two channels at once
                 if not take_seats(s, day, starts, cap):
                     s.rollback()
                     raise SlotFull(self.next_free(procedure, (day, start)))
-                existing = self._count_future(s, sender_id)
+                existing = self._count_future(s, sender_id, phones=(phone_key,))
                 if len(existing) >= limit:
                     views = [_view(b) for b in existing]
                     s.rollback()
@@ -286,7 +293,7 @@ class BookingService:
                 b = Booking(code=new_code(), sender_id=sender_id, channel=channel, user_id=user_id,
                             procedure=procedure, case=case, day=day, start_min=start,
                             minutes=cal.procedure_minutes(self.profile, procedure), seats=len(starts),
-                            status="booked", name=name, phone=phone,
+                            status="booked", name=name, phone=phone_key,
                             created_at=utc(self.now()), updated_at=utc(self.now()))
                 s.add(b)
                 s.flush()

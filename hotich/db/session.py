@@ -22,13 +22,15 @@ def normalize_url(url: str) -> str:
 
 @lru_cache(maxsize=None)
 def get_engine(url: str) -> Engine:
+    """hide_parameters: a failed statement's error (and so a traceback in the logs) never shows
+    the bound values — names, phone numbers, message text."""
     url = normalize_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         # timeout: wait for the write lock instead of failing when two processes write at once.
-        engine = create_engine(url, connect_args={"timeout": 30}, pool_pre_ping=True)
+        engine = create_engine(url, connect_args={"timeout": 30}, pool_pre_ping=True, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
@@ -39,7 +41,7 @@ def get_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True)
 
 
 @lru_cache(maxsize=None)

@@ -36,6 +36,13 @@ def position(db_url: str, conv_id: int) -> int | None:
         return int(ahead or 0) + 1
 
 
+def waiting_count(db_url: str) -> int:
+    """Escalations waiting for an officer right now (all channels)."""
+    with session_scope(db_url) as s:
+        return int(s.scalar(select(func.count()).select_from(HandoffConversation)
+                            .where(HandoffConversation.owner == WAITING)) or 0)
+
+
 def average_handling(db_url: str) -> timedelta:
     """Mean time from take to close over the latest closed hand-offs, bounded."""
     with session_scope(db_url) as s:

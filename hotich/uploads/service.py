@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from hotich import identity
@@ -31,6 +31,7 @@ from hotich.uploads.validate import Rejected, check_size, validate
 log = logging.getLogger(__name__)
 
 CONSENT_VERSION = "v1-2026-11"
+DAY = timedelta(days=1)
 ORPHAN_GRACE_S = 3600          # a blob not in the DB after an hour was left by a crash mid-upload
 _ALPHABET = string.ascii_letters + string.digits
 
@@ -60,6 +61,11 @@ class Forbidden(UploadError):
 ERR_NO_CONSENT = UploadError("no_consent", "Bạn cần đồng ý cho xã lưu giấy tờ trước khi gửi.")
 ERR_NO_DRAFT = UploadError("no_draft", "Bạn chưa chọn thủ tục để gửi giấy tờ.")
 ERR_NO_FILES = UploadError("no_files", "Bạn chưa gửi tệp nào nên chưa thể nộp hồ sơ.")
+ERR_SUBMISSIONS_DAY = UploadError("submissions_day", "Dạ, hôm nay anh/chị đã mở nhiều hồ sơ gửi trước. "
+                                                    "Anh/chị vui lòng tiếp tục vào ngày mai, hoặc mang giấy tờ "
+                                                    "đến Trung tâm Phục vụ hành chính công của xã.")
+ERR_FILES_DAY = UploadError("files_day", "Dạ, hôm nay anh/chị đã gửi nhiều tệp. Anh/chị vui lòng gửi tiếp vào ngày "
+                                         "mai, hoặc mang giấy tờ đến Trung tâm Phục vụ hành chính công của xã.")
 ERR_OFF = UploadError("off", "Hiện xã chưa nhận giấy tờ gửi trước qua tin nhắn. "
                              "Bạn vui lòng mang giấy tờ đến Trung tâm Phục vụ hành chính công của xã.")
 
@@ -155,12 +161,15 @@ def _load(s: Session, *where) -> UploadSubmission | None:
 class UploadService:
     def __init__(self, db_url: str, store: BlobStore | None, kb: KnowledgeBase, *, max_bytes: int = 20 * 1024 * 1024,
                  max_files: int = 20, retention_days: int = 30,
-                 officer_ids: Container[int] = frozenset()) -> None:
+                 officer_ids: Container[int] = frozenset(),
+                 max_files_day: int = 60, max_submissions_day: int = 5) -> None:
         self.db_url = db_url
         self.store = store
         self.kb = kb
         self.max_bytes = max_bytes
         self.max_files = max_files
+        self.max_files_day = max_files_day              # stored per resident in the last 24 hours
+        self.max_submissions_day = max_submissions_day  # sets opened per resident, last 24 hours
         self.retention = timedelta(days=retention_days)
         self.officer_ids = officer_ids   # Telegram officer ids, or hotich.officers.accounts.OfficerIds
 
@@ -173,7 +182,9 @@ class UploadService:
         return cls(settings.database_url, store, kb or KnowledgeBase.load(settings.kb_dir),
                    max_bytes=settings.upload_max_mb * 1024 * 1024, max_files=settings.upload_max_files,
                    retention_days=settings.retention_days,
-                   officer_ids=settings.officer_telegram_ids if officer_ids is None else officer_ids)
+                   officer_ids=settings.officer_telegram_ids if officer_ids is None else officer_ids,
+                   max_files_day=settings.upload_max_files_day,
+                   max_submissions_day=settings.upload_max_submissions_day)
 
     @property
     def enabled(self) -> bool:
@@ -235,6 +246,11 @@ class UploadService:
         with session_scope(self.db_url) as s:
             row = _load(s, UploadSubmission.resident_id == resident_id, UploadSubmission.status == DRAFT)
             if row is None:
+                opened = s.scalar(select(func.count()).select_from(UploadSubmission)
+                                  .where(UploadSubmission.resident_id == resident_id,
+                                         UploadSubmission.created_at > now - DAY)) or 0
+                if opened >= self.max_submissions_day:
+                    raise ERR_SUBMISSIONS_DAY
                 row = UploadSubmission(public_id=new_public_id(), resident_id=resident_id, procedure=procedure,
                                        case=case, status=DRAFT, created_at=now, purge_after=now + self.retention)
                 s.add(row)
@@ -260,21 +276,34 @@ class UploadService:
         current = self.draft(resident_id)
         if current is None:
             raise ERR_NO_DRAFT
-        if len(current.files) >= self.max_files:
-            raise UploadError("too_many", f"Mỗi hồ sơ gửi tối đa {self.max_files} tệp. "
-                                          "Bạn xóa bớt tệp hoặc nộp hồ sơ này trước nhé.")
+        if len(current.files) >= self.max_files:   # early answer, before parsing; decided again below
+            raise self._too_many()
         clean = validate(data, filename, self.max_bytes)
         blob = store.put(clean.data)
         now = now or utcnow()
         try:
             with session_scope(self.db_url) as s:
-                row = _load(s, UploadSubmission.resident_id == resident_id, UploadSubmission.status == DRAFT)
-                if row is None or row.public_id != current.public_id:
+                # The UPDATE comes first: it locks the draft (PostgreSQL row lock, SQLite write lock),
+                # so parallel uploads count and insert one after the other and never pass max_files.
+                locked = s.execute(update(UploadSubmission)
+                                   .where(UploadSubmission.public_id == current.public_id,
+                                          UploadSubmission.resident_id == resident_id,
+                                          UploadSubmission.status == DRAFT)
+                                   .values(purge_after=now + self.retention)   # kept N days after its last file
+                                   .execution_options(synchronize_session=False)).rowcount
+                if locked != 1:
                     raise ERR_NO_DRAFT
+                row = _load(s, UploadSubmission.public_id == current.public_id)
+                if len(row.files) >= self.max_files:
+                    raise self._too_many()
+                today = s.scalar(select(func.count()).select_from(UploadFile).join(UploadSubmission)
+                                 .where(UploadSubmission.resident_id == resident_id,
+                                        UploadFile.created_at > now - DAY)) or 0
+                if today >= self.max_files_day:
+                    raise ERR_FILES_DAY
                 f = UploadFile(public_id=new_public_id(), submission_id=row.id, blob_name=blob.name,
                                sha256=blob.sha256, size=blob.size, kind=clean.kind, created_at=now)
                 s.add(f)
-                row.purge_after = now + self.retention    # an active draft is kept N days after its last file
                 s.flush()
                 s.refresh(row)
                 view = _view(row)
@@ -284,6 +313,10 @@ class UploadService:
             raise
         log.info("uploads: file stored resident=%d kind=%s size=%d", resident_id, clean.kind, blob.size)
         return view, fv
+
+    def _too_many(self) -> UploadError:
+        return UploadError("too_many", f"Mỗi hồ sơ gửi tối đa {self.max_files} tệp. "
+                                       "Anh/chị xóa bớt tệp hoặc nộp hồ sơ này trước nhé.")
 
     def check_declared_size(self, size: int | None) -> None:
         """Before downloading from a channel: refuse what is announced as too big."""

@@ -157,7 +157,9 @@ def test_web_resident_reaches_the_staff_topic(stack, tg, chat):
     officer(tg, OFFICER_B, thread, "Anh mang hộ chiếu của vợ nhé.")
 
     def pending() -> dict:
-        with urllib.request.urlopen(f"{stack.web_url}/api/pending?session_id={session}", timeout=30) as resp:
+        req = urllib.request.Request(f"{stack.web_url}/api/pending", data=json.dumps({"session_id": session}).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+        with urllib.request.urlopen(req, timeout=30) as resp:
             return json.loads(resp.read())
 
     got: list[str] = []

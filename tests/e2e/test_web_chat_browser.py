@@ -77,3 +77,34 @@ def test_qr_poster_link_opens_the_marriage_overview(stack, page):
     wait_answer(page, re.compile("kết hôn", re.I))
     assert "?start=" not in page.url            # a reload does not count as a second scan
     assert not page.locator(".msg.error").count()
+
+
+def stored_session(page) -> str | None:
+    for origin in page.context.storage_state()["origins"]:
+        for item in origin["localStorage"]:
+            if item["name"] == "hotich_session_id":
+                return item["value"]
+    return None
+
+
+def test_new_conversation_button_forgets_the_previous_person_on_a_shared_phone(stack, page):
+    page.goto(f"{stack.web_url}/")
+    wait_answer(page)
+    box = page.get_by_label("Nhập câu hỏi của bạn")
+    box.fill("lệ phí kết hôn bao nhiêu")
+    box.press("Enter")
+    wait_answer(page, re.compile("kết hôn", re.I))
+    first_id = stored_session(page)
+    pending = []
+    page.on("request", lambda r: pending.append(r.url) if "/api/pending" in r.url else None)
+
+    page.get_by_role("button", name="Cuộc trò chuyện mới").click()
+    wait_answer(page)                                                # a fresh greeting
+    assert page.locator(".msg.me").count() == 0                      # the previous words are gone
+    assert "lệ phí kết hôn" not in page.locator("#chat").inner_text()
+    second_id = stored_session(page)
+    assert second_id and second_id != first_id
+    page.reload()
+    wait_answer(page)
+    assert stored_session(page) == second_id
+    assert all("session_id" not in url for url in pending)           # never in a URL

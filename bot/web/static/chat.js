@@ -23,14 +23,16 @@
     return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
   }
 
+  function newSessionId() {
+    var id = randomId();
+    try { localStorage.setItem(SESSION_KEY, id); } catch (e) { /* keep it for this page only */ }
+    return id;
+  }
+
   var sessionId = (function () {
     var id = null;
     try { id = localStorage.getItem(SESSION_KEY); } catch (e) { /* storage disabled */ }
-    if (!id || !/^[A-Za-z0-9_-]{8,64}$/.test(id)) {
-      id = randomId();
-      try { localStorage.setItem(SESSION_KEY, id); } catch (e) { /* keep it for this page only */ }
-    }
-    return id;
+    return (id && /^[A-Za-z0-9_-]{8,64}$/.test(id)) ? id : newSessionId();
   })();
 
   function scrollDown() { chat.scrollTop = chat.scrollHeight; }
@@ -115,7 +117,12 @@
 
   // Answers to messages that were kept while the assistant was down.
   function poll() {
-    fetch("/api/pending?session_id=" + encodeURIComponent(sessionId), { cache: "no-store" })
+    // The session id goes in the body: URLs end up in proxy and browser logs.
+    fetch("/api/pending", {
+      method: "POST", cache: "no-store",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ session_id: sessionId })
+    })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (data) {
         if (!data) return;
@@ -193,7 +200,21 @@
       });
     });
   }
-  // ---- end uploads hook -------------------------------------------------------------------------
+  // ---- end papers sent ahead ---------------------------------------------------------------------
+
+  // "Cuộc trò chuyện mới": on a shared phone or PC the next person must not see, or continue as,
+  // the previous one. A new random id is a new conversation on the server; the old one is left.
+  var resetButton = document.getElementById("new-chat");
+  if (resetButton) {
+    resetButton.addEventListener("click", function () {
+      stopPolling();
+      sessionId = newSessionId();
+      while (chat.firstChild) chat.removeChild(chat.firstChild);
+      input.value = "";
+      send({ start: "" });
+      input.focus();
+    });
+  }
 
   // First load: a QR poster's deep link (?start=kh_TT01) opens that procedure; otherwise a greeting.
   var params = new URLSearchParams(window.location.search);

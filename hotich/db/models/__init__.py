@@ -12,6 +12,7 @@ from hotich.db.models.residents import QrScan, QuestionLog, Resident
 from hotich.db.models.telegram import TelegramCallback, TelegramPress
 from hotich.db.models.zalo import ZaloChoice, ZaloToken
 from hotich.db.models.uploads import UploadConsent, UploadFile, UploadReview, UploadSubmission
+from hotich.db.models.security import TrackerErasure
 
 __all__ = ["Base", "Resident", "QuestionLog", "QrScan", "TelegramCallback", "TelegramPress", "PendingMessage",
            "OutboundMessage", "InboundEvent", "ZaloChoice", "ZaloToken",
@@ -19,3 +20,4 @@ __all__ = ["Base", "Resident", "QuestionLog", "QrScan", "TelegramCallback", "Tel
 __all__ += ["UploadConsent", "UploadSubmission", "UploadFile", "UploadReview"]
 __all__ += ["BookingSlot", "Booking", "BookingNotice", "BookingClosure"]
 __all__ += ["OfficerAccount", "DeskSession", "DeskFormToken", "OfficerAudit", "CommuneSetting"]
+__all__ += ["TrackerErasure"]
