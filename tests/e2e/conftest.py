@@ -158,3 +158,16 @@ def gateway_on_fake_telegram(stack: Stack, fake, **extra_env: str):
                            TELEGRAM_BASE_FILE_URL=fake.base_file_url, TELEGRAM_MODE="polling", **extra_env):
         fake.wait_for(lambda: fake.calls_of("getUpdates"), 30)
         yield fake
+
+
+def phone_for(key: str) -> str:
+    """A mobile number of this test's own: the booking cap counts a phone number across channels
+    and conversations, so tests sharing the stack must not share one."""
+    import hashlib
+
+    return "09" + str(int(hashlib.sha256(key.encode()).hexdigest(), 16))[-8:]
+
+
+def spaced(phone: str) -> str:
+    """As a resident types it: "0912 345 678"."""
+    return f"{phone[:4]} {phone[4:7]} {phone[7:]}"

@@ -15,6 +15,7 @@ from hotich.handoff import ownership
 from hotich.uploads.service import UploadService
 from hotich.uploads.storage import BlobStore
 from hotich.kb import KnowledgeBase
+from tests.e2e.conftest import phone_for, spaced
 from tests.e2e.test_web_chat_browser import CHROMIUM, CHROMIUM_ARGS
 from tests.uploads_samples import jpeg_with_gps
 
@@ -70,13 +71,13 @@ def book_through_chat(chat, stack, sid: str) -> str:
         if found:
             return found.group(1)
         buttons = [b for m in body["messages"] for b in m.get("buttons", [])]
-        yes = [b for b in buttons if b["payload"].startswith("/affirm")]
-        if yes:
-            status, body = chat(stack, sid, payload=yes[0]["payload"])
-        elif buttons:
-            status, body = chat(stack, sid, payload=buttons[0]["payload"])
+        # the form's own choices: a day, a time, then "yes" to the summary
+        choices = ([b for b in buttons if b["payload"].startswith("/affirm")]
+                   or [b for b in buttons if b["payload"].startswith("/inform")])
+        if choices:
+            status, body = chat(stack, sid, payload=choices[0]["payload"])
         elif "điện thoại" in text.lower():
-            status, body = chat(stack, sid, "0912 345 678")
+            status, body = chat(stack, sid, spaced(phone_for(sid)))
         else:
             status, body = chat(stack, sid, "Nguyễn Văn An")
     raise AssertionError(f"no booking code after the dialogue: {text}")

@@ -19,6 +19,7 @@ from hotich.commune import load_profile
 from hotich.config import load_settings
 from hotich.db.models.booking import Booking
 from hotich.db.session import session_scope
+from tests.e2e.conftest import phone_for
 
 pytestmark = pytest.mark.e2e
 
@@ -64,7 +65,7 @@ def booking_status(db_url: str, code: str) -> str:
 def booked(stack) -> str:
     svc = BookingService(stack.db_url, load_profile(load_settings().commune_profile), system_clock)
     slot = svc.next_free("khai_sinh", limit=1)[0]
-    return svc.book(RESIDENT, "khai_sinh", slot.day, slot.start, "Nguyễn Văn An", "0912345678").code
+    return svc.book(RESIDENT, "khai_sinh", slot.day, slot.start, "Nguyễn Văn An", phone_for(RESIDENT)).code
 
 
 def test_actions_server_refuses_a_forged_call_and_cancels_nothing(stack, booked):

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from hotich.db.models import Booking, UploadFile, ZaloChoice
 from hotich.db.session import session_scope
 from hotich.text.normalize import fold
-from tests.e2e.conftest import gateway_on_fake_telegram
+from tests.e2e.conftest import gateway_on_fake_telegram, phone_for, spaced
 from tests.fake_telegram import ThreadedFakeTelegram
 from tests.fake_zalo import APP_ID, APP_SECRET, BOT_TOKEN, FIRST_REFRESH_TOKEN, OA_SECRET_KEY, ThreadedFakeZalo
 from tests.uploads_samples import jpeg_with_gps
@@ -126,7 +126,7 @@ def test_zalo_resident_asks_books_sends_a_paper_erases_and_reaches_the_officer(s
     out = r.say("1")
     assert "họ và tên" in out, out
     r.say("Nguyễn Thị Zalo")
-    out = r.say("0912 345 678")
+    out = r.say(spaced(phone_for(r.sender)))
     assert "Nguyễn Thị Zalo" in out
     out = r.pick(lambda p: p == "/affirm")
     code = CODE_RE.search(out).group(1)
