@@ -87,7 +87,7 @@ def build_gateway(settings: Settings, profile: CommuneProfile | None = None, hou
         from bot.telegram.uploads import officer_notifier as telegram_officer_notifier
         officer_notifier = telegram_officer_notifier(telegram[1], upload_service)
     uploads = UploadGateway(upload_service, delivery, officer_notifier, handoff.papers_arrived)
-    erasure = TrackerErasures.from_settings(settings)   # Rasa's copy of erased conversations, after the turn
+    erasure = TrackerErasures.from_settings(settings, staff.delete_erased_topics if staff is not None else None)   # Rasa's copy of erased conversations, after the turn
     core = GatewayCore(rasa, db, routers=[handoff.route], reply_hooks=[handoff.after_rasa, erasure.after_reply])
     outbox = Outbox(core, delivery, db, retry_interval_s=retry_interval_s)
     notices = NoticeSender(db, profile, checklist_for(settings.kb_dir), delivery,

@@ -10,14 +10,15 @@ turn is over).
 - Hourly: retention — conversations idle for RETENTION_DAYS leave the tracker store, and resident
   rows nothing needs any more leave the commune DB.
 
-Hook for the staff desk: erased hand-off conversations keep their `topic_id` with
-`sender_id = 'erased:<id>'`; deleting that Telegram topic belongs to the staff channel.
+- Each round also asks the staff channel (when there is one) to delete the Telegram topics of
+  erased hand-off conversations (`sender_id = 'erased:<id>'`), where their context was copied.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 from datetime import datetime, timedelta, timezone
+from typing import Awaitable, Callable
 
 from sqlalchemy import delete, select
 
@@ -40,8 +41,10 @@ class TrackerErasures(BackgroundJob):
     job_name = "tracker-erasures"
 
     def __init__(self, db_url: str, tracker: TrackerStore | None, retention_days: int,
-                 interval_s: float = 30.0, grace_s: float = 120.0, retention_every_s: float = 3600.0) -> None:
+                 interval_s: float = 30.0, grace_s: float = 120.0, retention_every_s: float = 3600.0,
+                 forget_topics: Callable[[], Awaitable[int]] | None = None) -> None:
         self.db_url = db_url
+        self.forget_topics = forget_topics
         self.tracker = tracker
         self.retention_days = retention_days
         self.interval_s = interval_s
@@ -49,9 +52,9 @@ class TrackerErasures(BackgroundJob):
         self.retention_every_s = retention_every_s
 
     @classmethod
-    def from_settings(cls, settings) -> "TrackerErasures":
+    def from_settings(cls, settings, forget_topics: Callable[[], Awaitable[int]] | None = None) -> "TrackerErasures":
         tracker = TrackerStore(settings.rasa_tracker_url) if settings.rasa_tracker_url else None
-        return cls(settings.database_url, tracker, settings.retention_days)
+        return cls(settings.database_url, tracker, settings.retention_days, forget_topics=forget_topics)
 
     # -- after a reply ---------------------------------------------------------------------------
 
@@ -104,6 +107,8 @@ class TrackerErasures(BackgroundJob):
         while True:
             try:
                 await asyncio.to_thread(self.run_once)
+                if self.forget_topics is not None:
+                    await self.forget_topics()
                 if loop.time() >= next_retention:
                     next_retention = loop.time() + self.retention_every_s
                     await asyncio.to_thread(self.retention_once)

@@ -234,6 +234,11 @@ class FakeTelegram:
         topic["closed"] = True
         return True
 
+    async def _m_deleteForumTopic(self, p):
+        self._topic(p)
+        del self.forums[self._check_chat(p)]["topics"][p.get("message_thread_id")]
+        return True
+
     async def _m_reopenForumTopic(self, p):
         topic = self._topic(p)
         if not topic["closed"]:

@@ -108,6 +108,22 @@ class StaffTopics:
         except BadRequest as exc:   # already closed
             log.info("staff: closing topic %d: %s", conv.topic_id, type(exc).__name__)
 
+    async def delete_erased_topics(self) -> int:
+        """Topics of residents who erased their data: deleted in the staff group (their context and
+        messages go with them), then forgotten. Kept for the next round when Telegram is unreachable."""
+        done = 0
+        for conv_id, topic_id in await asyncio.to_thread(ownership.erased_topics, self.db_url):
+            try:
+                await self.bot.delete_forum_topic(self.chat_id, topic_id)
+            except BadRequest as exc:    # already gone (deleted by hand): nothing left to delete
+                log.info("staff: topic %d of an erased conversation: %s", topic_id, type(exc).__name__)
+            except TelegramError as exc:
+                log.warning("staff: deleting topic %d failed (%s); will retry", topic_id, type(exc).__name__)
+                continue
+            await asyncio.to_thread(ownership.set_topic, self.db_url, conv_id, None)
+            done += 1
+        return done
+
     async def send_text(self, topic_id: int | None, text: str) -> None:
         # Plain text (no parse mode): residents' words must not be read as markup.
         for start in range(0, len(text), 4000):

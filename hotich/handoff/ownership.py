@@ -208,6 +208,16 @@ def cancel(db_url: str, sender_id: str, now: datetime | None = None) -> Transiti
         return Transition(True, conv)
 
 
+def erased_topics(db_url: str) -> list[tuple[int, int]]:
+    """(conversation id, staff topic id) of conversations whose resident erased their data
+    (hotich.privacy.erase renames them 'erased:<id>') and whose topic still exists."""
+    with session_scope(db_url) as s:
+        rows = s.execute(select(HandoffConversation.id, HandoffConversation.topic_id)
+                         .where(HandoffConversation.sender_id.like("erased:%"),
+                                HandoffConversation.topic_id.is_not(None))).all()
+    return [(c, t) for c, t in rows]
+
+
 def set_topic(db_url: str, conv_id: int, topic_id: int | None) -> None:
     with session_scope(db_url) as s:
         s.execute(update(HandoffConversation).where(HandoffConversation.id == conv_id).values(topic_id=topic_id))
