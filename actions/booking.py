@@ -191,6 +191,18 @@ class ActionBookingStop(Action):
                 *[SlotSet(k, v) for k, v in dialogue.reset_slots().items()]]
 
 
+class ActionBookingContinue(Action):
+    """"Đặt lịch" pressed or typed again while the form is open: say so; the form then asks its
+    question again where it was."""
+
+    def name(self) -> str:
+        return "action_booking_continue"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list:
+        send(dispatcher, dialogue.continue_message())
+        return []
+
+
 class ActionCheckAppointments(Action):
     def name(self) -> str:
         return "action_check_appointments"

@@ -232,6 +232,11 @@ def start_reschedule(svc: BookingService, sender_id: str, text: str,
     return slots, [ReplyMessage(note + " Mã lịch hẹn sẽ giữ nguyên.")]
 
 
+def continue_message() -> ReplyMessage:
+    return ReplyMessage("Dạ, anh/chị đang đặt lịch hẹn rồi ạ, em hỏi tiếp nhé. "
+                        "Muốn dừng thì anh/chị nhắn \"không\".")
+
+
 def stop_message() -> ReplyMessage:
     return ReplyMessage("Em đã dừng việc đặt lịch, chưa có lịch hẹn nào được tạo hay thay đổi. "
                         "Khi cần, anh/chị cứ nhắn \"đặt lịch\" nhé.")

@@ -179,3 +179,16 @@ def test_an_officer_hand_back_ends_the_form(stack, chat):
     assert '"ket_hon"' in buttons(body)[0]["payload"]
     body = say(chat, stack, sid, "mai")                                  # no form left waiting for a day
     assert "chọn giờ" not in texts(body)
+
+
+def test_booking_pressed_twice_goes_on_with_the_form(stack, chat):
+    """A double tap on "Đặt lịch" (or asking again) while the form waits for a day must not leave
+    the resident without an answer; the form asks its question again."""
+    sid = f"e2e-twice-{uuid.uuid4().hex[:8]}"
+    body = say(chat, stack, sid, payload='/book_appointment{"procedure":"khai_sinh"}')
+    assert "ngày nào" in texts(body)
+    for again in ({"payload": "/book_appointment"}, {"text": "tôi muốn đặt lịch"}):
+        body = say(chat, stack, sid, again.get("text"), payload=again.get("payload"))
+        assert "đang đặt lịch" in texts(body) and "ngày nào" in texts(body)
+    body = press(chat, stack, sid, body, lambda b: b["payload"].startswith('/inform{"booking_day"'))
+    assert "chọn giờ" in texts(body)
