@@ -30,6 +30,7 @@ from hotich.questions import log_question
 from hotich.uploads.service import UploadService
 from hotich.uploads.storage import BlobStore
 from tests.booking_helpers import service as booking_service
+from tests.privacy_helpers import rows_mentioning
 from tests.fake_rasa import RasaServer
 from tests.gateway_helpers import gateway_settings, running_gateway
 
@@ -110,17 +111,6 @@ async def chat(client: TestClient, session: str, text_: str) -> dict:
     resp = await client.post("/api/chat", json={"session_id": session, key: text_})
     assert resp.status == 200
     return await resp.json()
-
-
-def rows_mentioning(engine, needles: tuple[str, ...], tables: list[str]) -> list[str]:
-    found = []
-    with engine.connect() as c:
-        for table in tables:
-            for row in c.execute(text(f'SELECT * FROM "{table}"')):
-                blob = " ".join(str(v) for v in row)
-                if any(n in blob for n in needles):
-                    found.append(f"{table}: {blob[:120]}")
-    return found
 
 
 async def test_the_typed_phone_number_is_nowhere_after_erasure(db_url, tmp_path):

@@ -11,22 +11,12 @@ from sqlalchemy import create_engine, text
 from hotich.db.base import Base
 from hotich.db.session import get_engine
 from tests.e2e.test_booking_e2e import CODE_RE, buttons, press, say, texts
+from tests.privacy_helpers import rows_mentioning
 
 import pytest
 
 pytestmark = pytest.mark.e2e
 TYPED = ("0987654321", "0987 654 321")   # a number no other e2e test books with
-
-
-def mentions(engine, tables, needles) -> list[str]:
-    found = []
-    with engine.connect() as c:
-        for table in tables:
-            for row in c.execute(text(f'SELECT * FROM "{table}"')):
-                blob = " ".join(str(v) for v in row)
-                if any(n in blob for n in needles):
-                    found.append(f"{table}: {blob[:160]}")
-    return found
 
 
 def test_erasure_leaves_the_typed_phone_number_nowhere(stack, chat):
@@ -43,7 +33,7 @@ def test_erasure_leaves_the_typed_phone_number_nowhere(stack, chat):
 
     tracker = create_engine(f"sqlite:///{stack.env['RASA_TRACKER_DB']}")
     try:
-        assert mentions(tracker, ["events"], TYPED)    # Rasa holds what was typed (and the slot)
+        assert rows_mentioning(tracker, TYPED, ["events"])    # Rasa holds what was typed (and the slot)
 
         body = say(chat, stack, sid, "xóa dữ liệu của tôi")
         assert "1 lịch hẹn" in texts(body), texts(body)
@@ -52,13 +42,13 @@ def test_erasure_leaves_the_typed_phone_number_nowhere(stack, chat):
         assert "Đã xóa toàn bộ dữ liệu" in texts(body)
 
         time.sleep(1)   # anything Rasa still had to write has been written
-        assert mentions(tracker, ["events"], TYPED) == []
+        assert rows_mentioning(tracker, TYPED, ["events"]) == []
         with tracker.connect() as c:
             assert c.execute(text("SELECT COUNT(*) FROM events WHERE sender_id = :s"), {"s": f"web:{sid}"}).scalar() == 0
-        assert mentions(get_engine(stack.db_url), [t.name for t in Base.metadata.sorted_tables], TYPED) == []
+        assert rows_mentioning(get_engine(stack.db_url), TYPED, [t.name for t in Base.metadata.sorted_tables]) == []
 
         # the resident goes on: a fresh conversation that remembers nothing
         body = say(chat, stack, sid, "xin chào")
-        assert mentions(tracker, ["events"], TYPED) == []
+        assert rows_mentioning(tracker, TYPED, ["events"]) == []
     finally:
         tracker.dispose()
